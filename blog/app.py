@@ -1,0 +1,138 @@
+"""The app factory: settings in, a ready FastAPI app out."""
+
+import logging
+from contextlib import asynccontextmanager
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from blog.config import DEVELOPMENT_SECRET_KEY, Settings
+from blog.db import create_tables, make_engine
+from blog.deps import LoginRequired, optional_user
+from blog.pages import make_templates, render
+from blog.routes import auth, blogs, users
+
+logger = logging.getLogger("blog")
+
+SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Page not found",
+    405: "Method not allowed",
+    500: "Something went wrong",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    secret_key = settings.secret_key
+    if not secret_key:
+        logger.warning(
+            "SECRET_KEY is not set: sessions are signed with a public development key. "
+            "Anyone can forge a login. Set SECRET_KEY before putting this site online."
+        )
+        secret_key = DEVELOPMENT_SECRET_KEY
+
+    engine = make_engine(settings.database_url)
+    create_tables(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="blog", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_templates(settings.templates_dir)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key,
+        session_cookie="blog_session",
+        max_age=SESSION_MAX_AGE_SECONDS,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    # Every page shows who is logged in, so every route loads the user once.
+    for router in (blogs.router, auth.router, users.router):
+        app.include_router(router, dependencies=[Depends(optional_user)])
+    _add_error_pages(app)
+    return app
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response, error pages and static files included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.encode(), value.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    def error_page(request: Request, status_code: int, message: str | None = None):
+        title = ERROR_TITLES.get(status_code, "Error")
+        context = {"status_code": status_code, "title": title, "message": message}
+        return render(request, "error.html", context, status_code=status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        message = error.detail if error.detail != ERROR_TITLES.get(error.status_code) else None
+        response = error_page(request, error.status_code, message)
+        if error.headers:
+            response.headers.update(error.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_address(request: Request, error: RequestValidationError):
+        # Forms validate themselves; what reaches here is a malformed id or page number
+        # in the address, which names nothing that exists.
+        return error_page(request, 404)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, error: LoginRequired):
+        location = "/login"
+        if error.next_path:
+            location += "?" + urlencode({"next": error.next_path})
+        return RedirectResponse(location, status_code=303)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, error: Exception):
+        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+        return error_page(request, 500)

@@ -1,0 +1,81 @@
+"""Dependencies that routes declare instead of repeating checks: who is asking, may they."""
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Query, Request
+from starlette.datastructures import FormData
+
+from blog.db import SessionDep
+from blog.forms import read_form
+from blog.models import Blog, User
+from blog.security import USER_SESSION_KEY, csrf_token_is_valid
+
+# The largest id a 64-bit integer column holds; anything above is simply not there.
+MAX_ID = 2**63 - 1
+
+BlogId = Annotated[int, Path(ge=1, le=MAX_ID)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+FormDep = Annotated[FormData, Depends(read_form)]
+# Far past any real page; keeps the offset within what every database accepts.
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+class LoginRequired(Exception):
+    """Raised where a visitor must log in; answered with a 303 to the login page."""
+
+    def __init__(self, next_path: str | None) -> None:
+        self.next_path = next_path
+
+
+async def require_csrf(request: Request, form: FormDep) -> None:
+    if not csrf_token_is_valid(request, form.get("csrf_token")):
+        raise HTTPException(
+            403,
+            "This form has expired or did not come from this site. "
+            "Go back, reload the page and try again.",
+        )
+
+
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    """The logged-in user, or None; also kept on the request for the page layout."""
+    user_id = request.session.get(USER_SESSION_KEY)
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    request.state.user = user
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def current_user(request: Request, user: OptionalUser) -> User:
+    if user is None:
+        # After logging in, come back to the page asked for; a POST cannot be replayed.
+        next_path = request.url.path if request.method == "GET" else None
+        raise LoginRequired(next_path)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def owned_blog(blog_id: BlogId, session: SessionDep, user: CurrentUser) -> Blog:
+    """The blog, if it exists (else 404) and the logged-in user wrote it (else 403)."""
+    blog = session.get(Blog, blog_id)
+    if blog is None:
+        raise HTTPException(404)
+    if blog.author_id != user.id:
+        raise HTTPException(403, "Only the author of this blog can change it.")
+    return blog
+
+
+def own_account(user_id: UserId, session: SessionDep, user: CurrentUser) -> User:
+    """The user, if it exists (else 404) and is the one logged in (else 403)."""
+    if session.get(User, user_id) is None:
+        raise HTTPException(404)
+    if user_id != user.id:
+        raise HTTPException(403, "You can only change your own account.")
+    return user
+
+
+OwnedBlog = Annotated[Blog, Depends(owned_blog)]
+OwnAccount = Annotated[User, Depends(own_account)]

@@ -1,0 +1,39 @@
+"""Rendering pages: the Jinja2 environment and what every page's layout needs."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from blog.models import UserPublic
+from blog.security import csrf_token, pop_flashes
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=directory, context_processors=[_layout_context])
+    templates.env.filters["date"] = _format_date
+    return templates
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, template, context or {}, status_code=status_code)
+
+
+def _layout_context(request: Request) -> dict[str, Any]:
+    user = getattr(request.state, "user", None)
+    return {
+        "current_user": UserPublic.model_validate(user) if user else None,
+        # A callable, so only pages with a form give the visitor a session cookie.
+        "csrf_token": lambda: csrf_token(request),
+        "flashes": pop_flashes(request),
+    }
+
+
+def _format_date(moment: datetime) -> str:
+    return f"{moment:%B} {moment.day}, {moment:%Y}"

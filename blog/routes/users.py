@@ -1,0 +1,71 @@
+"""Authors' pages and their own accounts."""
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from blog.blogs import newest_blogs
+from blog.db import SessionDep
+from blog.deps import FormDep, OwnAccount, PageNumber, UserId, require_csrf
+from blog.forms import Form, validate_form
+from blog.models import User, UserPublic, UserUpdate
+from blog.pages import render
+from blog.security import flash, start_session
+from blog.users import EmailTaken, authors_with_blog_counts, delete_user, update_user
+
+router = APIRouter()
+
+
+@router.get("/users")
+def index(request: Request, session: SessionDep):
+    authors = authors_with_blog_counts(session=session)
+    return render(request, "users/index.html", {"authors": authors})
+
+
+@router.get("/users/{user_id}")
+def show(request: Request, session: SessionDep, user_id: UserId, page: PageNumber = 1):
+    author = session.get(User, user_id)
+    if author is None:
+        raise HTTPException(404, "There is no such author.")
+    blog_page = newest_blogs(
+        session=session,
+        page=page,
+        page_size=request.app.state.settings.page_size,
+        author_id=author.id,
+    )
+    if page > 1 and not blog_page.blogs:
+        raise HTTPException(404, "There is no such page.")
+    context = {"author": UserPublic.model_validate(author), "page": blog_page}
+    return render(request, "users/show.html", context)
+
+
+@router.get("/users/{user_id}/edit")
+def edit_form(request: Request, user: OwnAccount):
+    form = Form(values={"name": user.name, "email": user.email})
+    return render(request, "users/form.html", {"form": form})
+
+
+@router.post("/users/{user_id}/edit", dependencies=[Depends(require_csrf)])
+def edit(request: Request, session: SessionDep, user: OwnAccount, form_data: FormDep):
+    form = validate_form(UserUpdate, form_data)
+    if form.data is not None:
+        try:
+            update_user(session=session, user=user, user_update=form.data)
+        except EmailTaken:
+            form.add_error("email", EmailTaken.message)
+        else:
+            flash(request, "Your profile is saved.")
+            return RedirectResponse(f"/users/{user.id}", status_code=303)
+    return render(request, "users/form.html", {"form": form}, status_code=422)
+
+
+@router.get("/users/{user_id}/delete")
+def delete_confirmation(request: Request, user: OwnAccount):
+    return render(request, "users/delete.html")
+
+
+@router.post("/users/{user_id}/delete", dependencies=[Depends(require_csrf)])
+def delete(request: Request, session: SessionDep, user: OwnAccount):
+    delete_user(session=session, user=user)
+    start_session(request, None)
+    flash(request, "Your account and your blogs are deleted.")
+    return RedirectResponse("/", status_code=303)
