@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -21,6 +21,10 @@ from blog.routes import auth, blogs, users
 logger = logging.getLogger("blog")
 
 SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
+# Larger requests get a 413 page before anything reads them. It sits well above the longest
+# valid form (a 100,000-character body, up to 12 bytes a character once URL-encoded), so
+# over-long fields still reach validation and get their message at the field.
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -38,8 +42,15 @@ ERROR_TITLES = {
     403: "Forbidden",
     404: "Page not found",
     405: "Method not allowed",
+    413: "Too much data",
     500: "Something went wrong",
 }
+
+
+FALLBACK_ERROR_PAGE = (
+    "<!doctype html><title>Something went wrong</title>"
+    "<h1>Something went wrong</h1><p>Please try again in a moment.</p>"
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="blog", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="blog",
+        lifespan=lifespan,
+        max_body_size=MAX_REQUEST_BYTES,
+        # Pages, not a JSON API: no generated API docs.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.templates = make_templates(settings.templates_dir)
@@ -135,4 +154,8 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception):
         logger.exception("Unhandled error on %s %s", request.method, request.url.path)
-        return error_page(request, 500)
+        try:
+            return error_page(request, 500)
+        except Exception:
+            # The templates themselves may be what failed; still answer with a page.
+            return HTMLResponse(FALLBACK_ERROR_PAGE, status_code=500)

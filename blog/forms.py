@@ -19,7 +19,7 @@ Model = TypeVar("Model", bound=SQLModel)
 SECRET_FIELDS = frozenset({"password"})
 # Multipart parts above this are refused by Starlette with a 400 page; it is far above
 # any field's limit, so over-long text still reaches validation and gets its 422.
-MAX_PART_SIZE = 4 * 1024 * 1024
+MAX_PART_SIZE = 8 * 1024 * 1024
 
 
 @dataclass
