@@ -56,6 +56,11 @@ def _blank_to_empty(value: object) -> object:
     return "" if isinstance(value, str) and not value.strip() else value
 
 
+def _unix_newlines(value: object) -> object:
+    """Browsers send textarea lines ending in CRLF; store them one way."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def _forbid_nul(value: str) -> str:
     # PostgreSQL cannot store NUL in text, and no person types one.
     if "\x00" in value:
@@ -73,8 +78,9 @@ def _normalize_email(value: str) -> str:
 
 # Trimmed one-line text: names and titles.
 LineText = Annotated[str, BeforeValidator(_strip), AfterValidator(_forbid_nul)]
-# Free text kept as typed (body, password); whitespace-only is blank.
+# Free text kept as typed; whitespace-only is blank.
 FreeText = Annotated[str, BeforeValidator(_blank_to_empty), AfterValidator(_forbid_nul)]
+BodyText = Annotated[FreeText, BeforeValidator(_unix_newlines)]
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_normalize_email)]
 
 
@@ -126,7 +132,7 @@ class UserWithBlogCount(UserPublic):
 
 class BlogBase(SQLModel):
     title: LineText = Field(min_length=1, max_length=TITLE_MAX_LENGTH)
-    body: FreeText = Field(min_length=1, max_length=BODY_MAX_LENGTH, sa_type=Text)
+    body: BodyText = Field(min_length=1, max_length=BODY_MAX_LENGTH, sa_type=Text)
 
 
 class Blog(BlogBase, table=True):
@@ -144,7 +150,7 @@ class BlogCreate(BlogBase):
 
 class BlogUpdate(SQLModel):
     title: LineText | None = Field(default=None, min_length=1, max_length=TITLE_MAX_LENGTH)
-    body: FreeText | None = Field(default=None, min_length=1, max_length=BODY_MAX_LENGTH)
+    body: BodyText | None = Field(default=None, min_length=1, max_length=BODY_MAX_LENGTH)
 
 
 class BlogPublic(BlogBase):

@@ -1,5 +1,6 @@
 """Rendering pages: the Jinja2 environment and what every page's layout needs."""
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from blog.security import csrf_token, pop_flashes
 def make_templates(directory: Path) -> Jinja2Templates:
     templates = Jinja2Templates(directory=directory, context_processors=[_layout_context])
     templates.env.filters["date"] = _format_date
+    templates.env.filters["paragraphs"] = _paragraphs
     return templates
 
 
@@ -33,6 +35,11 @@ def _layout_context(request: Request) -> dict[str, Any]:
         "csrf_token": lambda: csrf_token(request),
         "flashes": pop_flashes(request),
     }
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Blank lines separate paragraphs."""
+    return [paragraph.strip("\n") for paragraph in re.split(r"\n\s*\n", text) if paragraph.strip()]
 
 
 def _format_date(moment: datetime) -> str:
