@@ -50,11 +50,16 @@ def validate_form(model: type[Model], form_data: FormData) -> Form[Model]:
     try:
         return Form(values=values, data=model.model_validate(raw))
     except ValidationError as error:
-        errors: dict[str, str] = {}
-        for detail in error.errors():
-            name = str(detail["loc"][0]) if detail["loc"] else ""
-            errors.setdefault(name, _message(detail))
-        return Form(values=values, errors=errors)
+        return Form(values=values, errors=error_messages(error))
+
+
+def error_messages(error: ValidationError) -> dict[str, str]:
+    """The first message for each field that failed."""
+    messages: dict[str, str] = {}
+    for detail in error.errors():
+        name = str(detail["loc"][0]) if detail["loc"] else ""
+        messages.setdefault(name, _message(detail))
+    return messages
 
 
 def _message(detail: ErrorDetails) -> str:

@@ -1,0 +1,207 @@
+"""The `blog` command: serve the site, migrate the database, add users and demo content."""
+
+import argparse
+import getpass
+import sys
+
+from pydantic import ValidationError
+
+from blog.config import Settings
+from blog.db import make_engine
+from blog.forms import error_messages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if not hasattr(arguments, "run"):
+        parser.print_help()
+        return 2
+    return arguments.run(arguments, Settings()) or 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blog",
+        description="A small server-rendered blog. Settings come from the environment "
+        "(DATABASE_URL, SECRET_KEY, ...); see the README.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the site (SQLite is brought up to date first)",
+        description="Serve the site with uvicorn. On SQLite the schema is upgraded first; on "
+        "PostgreSQL the site refuses to start until `blog db upgrade` has been run.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (%(default)s)")
+    serve.add_argument("--reload", action="store_true", help="restart when the code changes")
+    serve.set_defaults(run=_serve)
+
+    database = commands.add_parser(
+        "db", help="schema migrations", description="Apply or inspect schema migrations."
+    )
+    database_commands = database.add_subparsers(title="commands", metavar="COMMAND")
+    upgrade = database_commands.add_parser(
+        "upgrade", help="migrate up (to the newest schema by default)"
+    )
+    upgrade.add_argument("revision", nargs="?", default="head", help="target (%(default)s)")
+    upgrade.set_defaults(run=_upgrade)
+    downgrade = database_commands.add_parser("downgrade", help="migrate down (one step by default)")
+    downgrade.add_argument("revision", nargs="?", default="-1", help="target (%(default)s)")
+    downgrade.set_defaults(run=_downgrade)
+    current = database_commands.add_parser("current", help="show the database's revision")
+    current.set_defaults(run=_current)
+    database.set_defaults(run=lambda arguments, settings: database.print_help() or 2)
+
+    create_user = commands.add_parser(
+        "create-user",
+        help="add a user",
+        description="Add a user. The password is asked for unless --password-stdin is given.",
+    )
+    create_user.add_argument("--name", required=True)
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create_user.set_defaults(run=_create_user)
+
+    seed = commands.add_parser(
+        "seed",
+        help="fill the database with demo content",
+        description="Add demo authors and blogs, the same every time (a fixed random seed).",
+    )
+    seed.add_argument("--users", type=_positive, default=20, help="authors (%(default)s)")
+    seed.add_argument("--blogs", type=_not_negative, default=200, help="blogs (%(default)s)")
+    seed.add_argument("--seed", type=int, default=2026, help="random seed (%(default)s)")
+    seed.set_defaults(run=_seed)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _ready_engine(settings: Settings):
+    """An engine on a database whose schema is current (SQLite is upgraded; else checked)."""
+    from blog.migrate import ensure_schema
+
+    engine = make_engine(settings.database_url)
+    ensure_schema(engine)
+    return engine
+
+
+def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from blog.migrate import SchemaBehind, ensure_schema
+
+    # Checked here once, before any worker starts, so a behind schema is one clear message.
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+    except SchemaBehind as error:
+        print(f"blog: {error}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    uvicorn.run(
+        "blog.main:app",
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        reload=arguments.reload,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _upgrade(arguments: argparse.Namespace, settings: Settings) -> int:
+    from blog.migrate import current_revision, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine, arguments.revision)
+    print(f"The database is at revision {current_revision(engine) or 'none'}.")
+    return 0
+
+
+def _downgrade(arguments: argparse.Namespace, settings: Settings) -> int:
+    from blog.migrate import current_revision, downgrade
+
+    engine = make_engine(settings.database_url)
+    downgrade(engine, arguments.revision)
+    print(f"The database is at revision {current_revision(engine) or 'none'}.")
+    return 0
+
+
+def _current(arguments: argparse.Namespace, settings: Settings) -> int:
+    from blog.migrate import current_revision, head_revision
+
+    engine = make_engine(settings.database_url)
+    current, head = current_revision(engine), head_revision(engine)
+    state = "up to date" if current == head else f"behind: the newest is {head}"
+    print(f"{current or 'none (empty database)'} ({state})")
+    return 0
+
+
+def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import Session
+
+    from blog.models import UserCreate
+    from blog.users import EmailTaken, create_user
+
+    if arguments.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+    try:
+        user_create = UserCreate.model_validate(
+            {"name": arguments.name, "email": arguments.email, "password": password}
+        )
+    except ValidationError as error:
+        for field, message in error_messages(error).items():
+            print(f"blog: {field}: {message}", file=sys.stderr)
+        return 1
+    engine = _ready_engine(settings)
+    with Session(engine) as session:
+        try:
+            user = create_user(session=session, user_create=user_create)
+        except EmailTaken:
+            print(f"blog: email: {EmailTaken.message}", file=sys.stderr)
+            return 1
+        print(f"Created user {user.id}: {user.name} <{user.email}>")
+    return 0
+
+
+def _seed(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from blog.seed import DEMO_PASSWORD, seed
+
+    engine = _ready_engine(settings)
+    with tqdm(total=arguments.blogs, unit="blog", desc="Writing blogs") as bar:
+        seed(
+            engine,
+            users=arguments.users,
+            blogs=arguments.blogs,
+            random_seed=arguments.seed,
+            progress=bar.update,
+        )
+    print(f"Added {arguments.users} users (password: {DEMO_PASSWORD}) and {arguments.blogs} blogs.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

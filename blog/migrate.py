@@ -1,0 +1,80 @@
+"""Schema migrations, run from inside the installed package (no alembic.ini needed)."""
+
+import fcntl
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than this code expects."""
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "blog:migrations")
+    # ConfigParser would read "%" as interpolation.
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return config
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with _migration_lock(engine), engine.begin() as connection:
+        config = alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str = "-1") -> None:
+    with _migration_lock(engine), engine.begin() as connection:
+        config = alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring SQLite up to date by itself; on any other database only check, never change."""
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return
+    current, head = current_revision(engine), head_revision(engine)
+    if current != head:
+        raise SchemaBehind(
+            f"The database schema is at revision {current or 'none'}, this code needs {head}. "
+            "Run `blog db upgrade` (with the same DATABASE_URL), then start again."
+        )
+
+
+@contextmanager
+def _migration_lock(engine: Engine):
+    """One migrator at a time per SQLite file, so two workers starting at once cannot collide.
+
+    PostgreSQL needs no lock file: its DDL is transactional and `blog db upgrade` is run once.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

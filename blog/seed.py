@@ -1,0 +1,116 @@
+"""Realistic demo content, generated from a fixed random seed so every run writes the same."""
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from itertools import islice
+
+from sqlalchemy import Engine, insert
+from sqlmodel import Session
+
+from blog.models import Blog, User, utc_now
+from blog.security import hash_password
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105  (printed for demo logins)
+# Rows per INSERT statement batch: large enough to be fast, small enough to keep memory flat.
+BATCH_SIZE = 2_000
+
+FIRST_NAMES = (
+    "Ada Alan Grace Linus Margaret Dennis Barbara Ken Frances Edsger Radia Tim Hedy Guido Sophie "
+    "Donald Katherine John Mary Niklaus Anita Bjarne Karen James Joan Leslie Lynn Yukihiro Shafi"
+).split()
+LAST_NAMES = (
+    "Lovelace Turing Hopper Torvalds Hamilton Ritchie Liskov Thompson Allen Dijkstra Perlman "
+    "Berners-Lee Lamarr van-Rossum Wilson Knuth Johnson McCarthy Shaw Wirth Borg Stroustrup "
+    "Jones Gosling Clarke Lamport Conway Matsumoto Goldwasser"
+).split()
+TOPICS = (
+    "gardening, sourdough, cycling, tea, compilers, birdwatching, chess, typography, databases, "
+    "hiking, pottery, jazz, astronomy, knitting, photography, coffee, climbing, poetry, sailing, "
+    "woodworking, beekeeping, running, maps, origami, cooking, open source, trains, mushrooms"
+).split(", ")
+TITLE_SHAPES = (
+    "What I learned about {topic} this year",
+    "A beginner's guide to {topic}",
+    "Why {topic} matters more than you think",
+    "Notes on {topic}",
+    "{Topic}, slowly",
+    "Ten small lessons from {topic}",
+    "The quiet joy of {topic}",
+    "Getting started with {topic} on a budget",
+    "My {topic} mistakes, so you can skip them",
+    "{Topic}: a weekend experiment",
+)
+WORDS = (
+    "the a small quiet early morning patient careful simple honest long short bright slow "
+    "practice habit idea question garden kitchen notebook window friend weekend winter summer "
+    "learn notice keep try write change measure wonder begin finish share remember build read "
+    "often rarely always together slowly again because although while after before until "
+    "surprisingly, honestly, finally, first, mostly"
+).split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(WORDS, k=rng.randint(8, 18))
+    return " ".join(words).capitalize().rstrip(",") + "."
+
+
+def _body(rng: random.Random, topic: str) -> str:
+    paragraphs = []
+    for _ in range(rng.randint(2, 5)):
+        sentences = [_sentence(rng) for _ in range(rng.randint(2, 5))]
+        if not paragraphs:
+            sentences.insert(0, f"This is about {topic}.")
+        paragraphs.append(" ".join(sentences))
+    return "\n\n".join(paragraphs)
+
+
+def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+def seed(
+    engine: Engine,
+    *,
+    users: int,
+    blogs: int,
+    random_seed: int = 2026,
+    progress: Callable[[int], None] = lambda done: None,
+) -> None:
+    """Add `users` demo authors and `blogs` blogs spread among them over the last two years."""
+    rng = random.Random(random_seed)  # noqa: S311  (demo text, not secrets)
+    password_hash = hash_password(DEMO_PASSWORD)
+    now = utc_now()
+    with Session(engine) as session:
+        # A marker in the emails keeps re-runs from colliding with earlier demo users.
+        run = rng.randrange(16**6)
+        user_rows = [
+            {
+                "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES).replace('-', ' ')}",
+                "email": f"demo{run:06x}.{number}@example.com",
+                "password_hash": password_hash,
+                "created_at": now - timedelta(days=800),
+            }
+            for number in range(users)
+        ]
+        author_ids: list[int] = []
+        for batch in _batches(iter(user_rows), BATCH_SIZE):
+            author_ids += session.scalars(insert(User).returning(User.id), batch).all()
+
+        def blog_rows() -> Iterator[dict]:
+            for _ in range(blogs):
+                topic = rng.choice(TOPICS)
+                written = now - timedelta(seconds=rng.randrange(2 * 365 * 24 * 3600))
+                yield {
+                    "title": rng.choice(TITLE_SHAPES).format(topic=topic, Topic=topic.title()),
+                    "body": _body(rng, topic),
+                    "author_id": rng.choice(author_ids),
+                    "created_at": written,
+                    "updated_at": written,
+                }
+
+        for batch in _batches(blog_rows(), BATCH_SIZE):
+            session.execute(insert(Blog), batch)
+            progress(len(batch))
+        session.commit()
