@@ -4,11 +4,26 @@ import argparse
 import getpass
 import sys
 
+import uvicorn
 from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+from tqdm import tqdm
 
 from blog.config import Settings
 from blog.db import make_engine
 from blog.forms import error_messages
+from blog.migrate import (
+    SchemaBehind,
+    current_revision,
+    downgrade,
+    ensure_schema,
+    head_revision,
+    upgrade,
+)
+from blog.models import UserCreate
+from blog.seed import DEMO_PASSWORD, seed
+from blog.users import EmailTaken, create_user
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(arguments, "run"):
         parser.print_help()
         return 2
-    return arguments.run(arguments, Settings()) or 0
+    try:
+        return arguments.run(arguments, Settings()) or 0
+    except SchemaBehind as error:
+        print(f"blog: {error}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,55 +47,69 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = commands.add_parser(
+    serve_command = commands.add_parser(
         "serve",
         help="serve the site (SQLite is brought up to date first)",
         description="Serve the site with uvicorn. On SQLite the schema is upgraded first; on "
         "PostgreSQL the site refuses to start until `blog db upgrade` has been run.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (%(default)s)")
-    serve.add_argument("--reload", action="store_true", help="restart when the code changes")
-    serve.set_defaults(run=_serve)
+    serve_command.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (%(default)s)"
+    )
+    serve_command.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (%(default)s)"
+    )
+    serve_command.add_argument(
+        "--workers", type=int, default=1, help="worker processes (%(default)s)"
+    )
+    serve_command.add_argument(
+        "--reload", action="store_true", help="restart when the code changes"
+    )
+    serve_command.set_defaults(run=_serve)
 
-    database = commands.add_parser(
+    database_command = commands.add_parser(
         "db", help="schema migrations", description="Apply or inspect schema migrations."
     )
-    database_commands = database.add_subparsers(title="commands", metavar="COMMAND")
-    upgrade = database_commands.add_parser(
+    database_commands = database_command.add_subparsers(title="commands", metavar="COMMAND")
+    upgrade_command = database_commands.add_parser(
         "upgrade", help="migrate up (to the newest schema by default)"
     )
-    upgrade.add_argument("revision", nargs="?", default="head", help="target (%(default)s)")
-    upgrade.set_defaults(run=_upgrade)
-    downgrade = database_commands.add_parser("downgrade", help="migrate down (one step by default)")
-    downgrade.add_argument("revision", nargs="?", default="-1", help="target (%(default)s)")
-    downgrade.set_defaults(run=_downgrade)
-    current = database_commands.add_parser("current", help="show the database's revision")
-    current.set_defaults(run=_current)
-    database.set_defaults(run=lambda arguments, settings: database.print_help() or 2)
+    upgrade_command.add_argument("revision", nargs="?", default="head", help="target (%(default)s)")
+    upgrade_command.set_defaults(run=_upgrade)
+    downgrade_command = database_commands.add_parser(
+        "downgrade", help="migrate down (one step by default)"
+    )
+    downgrade_command.add_argument("revision", nargs="?", default="-1", help="target (%(default)s)")
+    downgrade_command.set_defaults(run=_downgrade)
+    current_command = database_commands.add_parser("current", help="show the database's revision")
+    current_command.set_defaults(run=_current)
+    database_command.set_defaults(
+        run=lambda arguments, settings: database_command.print_help() or 2
+    )
 
-    create_user = commands.add_parser(
+    create_user_command = commands.add_parser(
         "create-user",
         help="add a user",
         description="Add a user. The password is asked for unless --password-stdin is given.",
     )
-    create_user.add_argument("--name", required=True)
-    create_user.add_argument("--email", required=True)
-    create_user.add_argument(
+    create_user_command.add_argument("--name", required=True)
+    create_user_command.add_argument("--email", required=True)
+    create_user_command.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
-    create_user.set_defaults(run=_create_user)
+    create_user_command.set_defaults(run=_create_user)
 
-    seed = commands.add_parser(
+    seed_command = commands.add_parser(
         "seed",
         help="fill the database with demo content",
         description="Add demo authors and blogs, the same every time (a fixed random seed).",
     )
-    seed.add_argument("--users", type=_positive, default=20, help="authors (%(default)s)")
-    seed.add_argument("--blogs", type=_not_negative, default=200, help="blogs (%(default)s)")
-    seed.add_argument("--seed", type=int, default=2026, help="random seed (%(default)s)")
-    seed.set_defaults(run=_seed)
+    seed_command.add_argument("--users", type=_positive, default=20, help="authors (%(default)s)")
+    seed_command.add_argument(
+        "--blogs", type=_not_negative, default=200, help="blogs (%(default)s)"
+    )
+    seed_command.add_argument("--seed", type=int, default=2026, help="random seed (%(default)s)")
+    seed_command.set_defaults(run=_seed)
     return parser
 
 
@@ -94,29 +127,16 @@ def _not_negative(text: str) -> int:
     return value
 
 
-def _ready_engine(settings: Settings):
+def _ready_engine(settings: Settings) -> Engine:
     """An engine on a database whose schema is current (SQLite is upgraded; else checked)."""
-    from blog.migrate import ensure_schema
-
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
     return engine
 
 
 def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from blog.migrate import SchemaBehind, ensure_schema
-
     # Checked here once, before any worker starts, so a behind schema is one clear message.
-    engine = make_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-    except SchemaBehind as error:
-        print(f"blog: {error}", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
+    _ready_engine(settings).dispose()
     uvicorn.run(
         "blog.main:app",
         host=arguments.host,
@@ -129,8 +149,6 @@ def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _upgrade(arguments: argparse.Namespace, settings: Settings) -> int:
-    from blog.migrate import current_revision, upgrade
-
     engine = make_engine(settings.database_url)
     upgrade(engine, arguments.revision)
     print(f"The database is at revision {current_revision(engine) or 'none'}.")
@@ -138,8 +156,6 @@ def _upgrade(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _downgrade(arguments: argparse.Namespace, settings: Settings) -> int:
-    from blog.migrate import current_revision, downgrade
-
     engine = make_engine(settings.database_url)
     downgrade(engine, arguments.revision)
     print(f"The database is at revision {current_revision(engine) or 'none'}.")
@@ -147,8 +163,6 @@ def _downgrade(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _current(arguments: argparse.Namespace, settings: Settings) -> int:
-    from blog.migrate import current_revision, head_revision
-
     engine = make_engine(settings.database_url)
     current, head = current_revision(engine), head_revision(engine)
     state = "up to date" if current == head else f"behind: the newest is {head}"
@@ -157,11 +171,6 @@ def _current(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
-    from sqlmodel import Session
-
-    from blog.models import UserCreate
-    from blog.users import EmailTaken, create_user
-
     if arguments.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -186,10 +195,6 @@ def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _seed(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
-
-    from blog.seed import DEMO_PASSWORD, seed
-
     engine = _ready_engine(settings)
     with tqdm(total=arguments.blogs, unit="blog", desc="Writing blogs") as bar:
         seed(
