@@ -2,12 +2,15 @@
 
 import logging
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,16 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blog.config import DEVELOPMENT_SECRET_KEY, Settings
 from blog.db import create_tables, make_engine
 from blog.deps import LoginRequired, optional_user
+from blog.forms import MAX_FORM_BYTES
 from blog.pages import make_templates, render
 from blog.routes import auth, blogs, users
 
 logger = logging.getLogger("blog")
 
 SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
-# Larger requests get a 413 page before anything reads them. It sits well above the longest
-# valid form (a 100,000-character body, up to 12 bytes a character once URL-encoded), so
-# over-long fields still reach validation and get their message at the field.
-MAX_REQUEST_BYTES = 8 * 1024 * 1024
+# A backstop for bodies sent without a length (forms check theirs and answer with a page).
+MAX_REQUEST_BYTES = 2 * MAX_FORM_BYTES
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     # Every page shows who is logged in, so every route loads the user once.
     for router in (blogs.router, auth.router, users.router):
@@ -124,6 +127,35 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGetMiddleware:
+    """Answers HEAD like GET without the body, so link checkers and `curl -I` get real answers.
+
+    FastAPI routes declared with `get` answer HEAD with 405.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def _load_user(request: Request) -> None:
+    with Session(request.app.state.engine) as session:
+        optional_user(request, session)
+
+
 def _add_error_pages(app: FastAPI) -> None:
     def error_page(request: Request, status_code: int, message: str | None = None):
         title = ERROR_TITLES.get(status_code, "Error")
@@ -132,7 +164,12 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
-        message = error.detail if error.detail != ERROR_TITLES.get(error.status_code) else None
+        if not hasattr(request.state, "user"):
+            # No route matched, so nothing loaded the user the page header shows.
+            await run_in_threadpool(_load_user, request)
+        # Starlette's default detail is the bare status phrase; our pages say more than that.
+        default_detail = HTTPStatus(error.status_code).phrase
+        message = error.detail if error.detail != default_detail else None
         response = error_page(request, error.status_code, message)
         if error.headers:
             response.headers.update(error.headers)
@@ -155,7 +192,10 @@ def _add_error_pages(app: FastAPI) -> None:
     async def server_error(request: Request, error: Exception):
         logger.exception("Unhandled error on %s %s", request.method, request.url.path)
         try:
-            return error_page(request, 500)
+            response = error_page(request, 500)
         except Exception:
             # The templates themselves may be what failed; still answer with a page.
-            return HTMLResponse(FALLBACK_ERROR_PAGE, status_code=500)
+            response = HTMLResponse(FALLBACK_ERROR_PAGE, status_code=500)
+        # This handler answers outside every middleware, so it adds the headers itself.
+        response.headers.update(SECURITY_HEADERS)
+        return response

@@ -89,7 +89,7 @@ Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_normalize_email)
 
 class UserBase(SQLModel):
     name: LineText = Field(min_length=1, max_length=NAME_MAX_LENGTH)
-    email: Email = Field(max_length=EMAIL_MAX_LENGTH, unique=True, index=True)
+    email: Email = Field(min_length=1, max_length=EMAIL_MAX_LENGTH, unique=True, index=True)
 
 
 class User(UserBase, table=True):
@@ -106,14 +106,14 @@ class UserCreate(UserBase):
 
 class UserUpdate(SQLModel):
     name: LineText | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
-    email: Email | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    email: Email | None = Field(default=None, min_length=1, max_length=EMAIL_MAX_LENGTH)
 
 
 class UserLogin(SQLModel):
-    """What the login form holds; checked only for shape, never for which part was wrong."""
+    """What the login form holds: checked for shape here, against the accounts only as a whole."""
 
-    email: Annotated[str, BeforeValidator(_strip)] = Field(max_length=EMAIL_MAX_LENGTH)
-    password: str = Field(max_length=PASSWORD_MAX_LENGTH)
+    email: Email = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
+    password: FreeText = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
 
 class UserPublic(SQLModel):
