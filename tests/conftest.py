@@ -1,21 +1,28 @@
 """Shared fixtures: an app on a fresh database per test, a client, factories and form helpers."""
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from html import unescape
 from itertools import count
+from pathlib import Path
 
 import httpx2
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, col, func, select
 
 from blog.app import create_app
-from blog.config import Settings
+from blog.config import PROJECT_ROOT, Settings
 from blog.models import Blog, User
-from blog.security import hash_password
 
 DEFAULT_PASSWORD = "correct horse battery"
 _FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.DOTALL | re.IGNORECASE)
@@ -25,8 +32,13 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="session")
 def default_password_hash() -> str:
-    """Hashing is slow on purpose; factories reuse one hash of DEFAULT_PASSWORD."""
-    return hash_password(DEFAULT_PASSWORD)
+    """Hashing is slow on purpose; factories reuse one hash of DEFAULT_PASSWORD.
+
+    Argon2 verifies with the cost written in the hash, so a cheap-cost hash keeps every
+    log-in in the suite fast while the app's own verify code runs unchanged. Registering
+    still hashes at the app's real cost, and the register tests check that hash.
+    """
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(DEFAULT_PASSWORD)
 
 
 @pytest.fixture
@@ -133,3 +145,150 @@ def logged_in(client, make_user) -> User:
     user = make_user()
     log_in(client, user)
     return user
+
+
+# Assertions and small readers shared by the test modules.
+
+
+def assert_html_page(response: httpx2.Response, status_code: int) -> None:
+    """The response is an HTML page with this status, never FastAPI's JSON error."""
+    assert response.status_code == status_code, response.text[:2000]
+    assert response.headers["content-type"].startswith("text/html")
+    assert '{"detail"' not in response.text
+
+
+def field_error(html: str, name: str) -> str | None:
+    """The message shown next to the field `name`, or None when it has none."""
+    match = re.search(rf'<p class="field-error" id="error-{re.escape(name)}">(.*?)</p>', html, re.S)
+    return unescape(match.group(1)).strip() if match else None
+
+
+def csrf_token_of(client: TestClient) -> str:
+    """The CSRF token of the client's session, read from a page that always has a form."""
+    return find_form(client.get("/login").text, "/login")[1]
+
+
+def blog_ids_on(html: str) -> list[int]:
+    """The ids of the blogs a page links to, in the order it shows them."""
+    return [int(blog_id) for blog_id in re.findall(r'<a href="/blogs/(\d+)">', html)]
+
+
+def signed_in_name(html: str) -> str | None:
+    """The name the navigation shows as logged in, or None when it offers to log in."""
+    header = re.search(r"<header\b.*?</header>", html, re.S)
+    assert header is not None, "the page has no header"
+    if 'action="/logout"' not in header.group(0):
+        return None
+    link = re.search(r'<a href="/users/\d+"[^>]*>(.*?)</a>', header.group(0), re.S)
+    return unescape(link.group(1)).strip() if link else ""
+
+
+def as_multipart(data: dict[str, str]) -> dict[str, tuple[None, str]]:
+    """Form fields as multipart parts without a file name, as a browser sends text fields."""
+    return {name: (None, value) for name, value in data.items()}
+
+
+def snapshot(session: Session) -> tuple[list[tuple], list[tuple]]:
+    """Every user and blog row as plain tuples, to check that a request changed nothing."""
+    session.expire_all()
+    users = session.exec(
+        select(User.id, User.name, User.email, User.password_hash).order_by(col(User.id))
+    ).all()
+    blogs = session.exec(
+        select(
+            Blog.id, Blog.author_id, Blog.title, Blog.body, Blog.created_at, Blog.updated_at
+        ).order_by(col(Blog.id))
+    ).all()
+    return [tuple(row) for row in users], [tuple(row) for row in blogs]
+
+
+def count_rows(session: Session, model: type[SQLModel]) -> int:
+    session.expire_all()
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+# A real server, for tests that need real concurrency or a real browser.
+
+_SERVER_START_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The app served by uvicorn in a subprocess, on its own SQLite file."""
+
+    url: str
+    database_path: Path
+    log_path: Path
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database_path}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(process: subprocess.Popen, server: LiveServer) -> None:
+    deadline = time.monotonic() + _SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited early:\n{server.log_path.read_text()}")
+        try:
+            if httpx2.get(f"{server.url}/static/style.css", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"uvicorn did not answer in time:\n{server.log_path.read_text()}")
+
+
+@pytest.fixture
+def live_server_instance(tmp_path_factory) -> Iterator[LiveServer]:
+    """Serve the app with uvicorn on 127.0.0.1 and a fresh database; always stop it."""
+    directory = tmp_path_factory.mktemp("live")
+    server = LiveServer(
+        url=f"http://127.0.0.1:{_free_port()}",
+        database_path=directory / "blog.db",
+        log_path=directory / "uvicorn.log",
+    )
+    environment = {
+        **os.environ,
+        "DATABASE_URL": server.database_url,
+        "SECRET_KEY": "live-server-test-secret",
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "blog.main:app",
+        "--app-dir", str(PROJECT_ROOT),
+        "--host", "127.0.0.1",
+        "--port", server.url.rsplit(":", 1)[1],
+        "--log-level", "warning",
+    ]  # fmt: skip
+    with server.log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            command, cwd=directory, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_until_serving(process, server)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def live_server(live_server_instance) -> str:
+    """The base URL of the app served by uvicorn, e.g. http://127.0.0.1:54321."""
+    return live_server_instance.url
+
+
+@pytest.fixture
+def live_server_database(live_server_instance) -> Path:
+    """The SQLite file the live server writes to."""
+    return live_server_instance.database_path
