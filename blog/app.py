@@ -10,15 +10,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blog.config import DEVELOPMENT_SECRET_KEY, Settings
-from blog.db import create_tables, make_engine
+from blog.db import make_engine
 from blog.deps import LoginRequired, optional_user
 from blog.forms import MAX_FORM_BYTES
+from blog.migrate import SchemaBehind, ensure_schema
 from blog.pages import make_templates, render
 from blog.routes import auth, blogs, users
 
@@ -45,6 +47,7 @@ ERROR_TITLES = {
     404: "Page not found",
     405: "Method not allowed",
     413: "Too much data",
+    503: "Temporarily unavailable",
     500: "Something went wrong",
 }
 
@@ -65,13 +68,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         secret_key = DEVELOPMENT_SECRET_KEY
 
-    engine = make_engine(settings.database_url)
-    create_tables(engine)
+    engine = make_engine(settings.database_url, **settings.engine_options())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # SQLite is brought up to date here; any other database is only checked, and a
+        # schema that is behind stops the start-up with a message naming `blog db upgrade`.
+        try:
+            await run_in_threadpool(ensure_schema, engine)
+        except SchemaBehind as error:
+            logger.error("%s", error)
+            raise
+        except OperationalError as error:
+            logger.error("Cannot reach the database at start-up: %s", error.orig)
+            raise
+        # The engine lives as long as the app object, not one serving of it (tests start an
+        # app several times), so it is not disposed here; the process's exit closes it.
         yield
-        engine.dispose()
 
     app = FastAPI(
         title="blog",
@@ -152,8 +165,11 @@ class HeadAsGetMiddleware:
 
 
 def _load_user(request: Request) -> None:
-    with Session(request.app.state.engine) as session:
-        optional_user(request, session)
+    try:
+        with Session(request.app.state.engine) as session:
+            optional_user(request, session)
+    except SQLAlchemyError:
+        request.state.user = None  # the page still renders, only without the user's name
 
 
 def _add_error_pages(app: FastAPI) -> None:
@@ -180,6 +196,18 @@ def _add_error_pages(app: FastAPI) -> None:
         # Forms validate themselves; what reaches here is a malformed id or page number
         # in the address, which names nothing that exists.
         return error_page(request, 404)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, error: DBAPIError):
+        # The pool checks connections before use, so once the database is back the next
+        # request simply works; until then every request says so, quickly.
+        logger.error(
+            "Database unavailable on %s %s: %s", request.method, request.url.path, error.orig
+        )
+        response = error_page(request, 503)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired):

@@ -5,17 +5,34 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, event
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 # SQLite waits this long for another writer's lock before giving up, so concurrent
 # requests queue instead of failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(
+    database_url: str,
+    *,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    pool_timeout: float = 10,
+    pool_recycle: int = 1800,
+    connect_timeout: int = 5,
+) -> Engine:
     """Build an engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
     if not database_url.startswith("sqlite"):
-        return create_engine(database_url, pool_pre_ping=True)
+        return create_engine(
+            database_url,
+            # A connection that died while idle (database restarted) is replaced, not used.
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            pool_recycle=pool_recycle,
+            connect_args={"connect_timeout": connect_timeout},
+        )
 
     engine = create_engine(
         database_url,
@@ -33,14 +50,6 @@ def make_engine(database_url: str) -> Engine:
         cursor.close()
 
     return engine
-
-
-def create_tables(engine: Engine) -> None:
-    """Create any missing tables for the models."""
-    # Importing the models registers their tables on SQLModel.metadata.
-    from blog import models  # noqa: F401
-
-    SQLModel.metadata.create_all(engine)
 
 
 def get_session(request: Request) -> Iterator[Session]:

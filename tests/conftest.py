@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from blog.app import create_app
 from blog.config import PROJECT_ROOT, Settings
+from blog.db import make_engine
+from blog.migrate import upgrade
 from blog.models import Blog, User
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -41,9 +44,40 @@ def default_password_hash() -> str:
     return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(DEFAULT_PASSWORD)
 
 
+# Set by `.ci/with-postgres` (and `make test`) to run the whole suite again on PostgreSQL.
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+on_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> str:
+    """A database at the newest schema, migrated once for the whole run; its URL."""
+    database_url = POSTGRES_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'blog.db'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    return database_url
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'blog.db'}", secret_key="test-secret")
+def database_url(migrated_database, tmp_path) -> str:
+    """A fresh, empty database at the newest schema for this test."""
+    if POSTGRES_URL:
+        engine = make_engine(migrated_database)
+        tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        engine.dispose()
+        return migrated_database
+    # Copying the migrated file is much faster than migrating a new one for every test.
+    path = tmp_path / "blog.db"
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret")
 
 
 @pytest.fixture
