@@ -10,7 +10,7 @@ from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator
-from sqlalchemy import DateTime, Text, TypeDecorator
+from sqlalchemy import DateTime, Index, Text, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
 NAME_MAX_LENGTH = 100
@@ -136,9 +136,12 @@ class BlogBase(SQLModel):
 
 
 class Blog(BlogBase, table=True):
+    # Lists read newest first with id breaking ties; this index serves that order directly.
+    __table_args__ = (Index("ix_blog_created_at_id", "created_at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     author_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
-    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
     author: User = Relationship(back_populates="blogs")

@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from html import unescape
@@ -19,6 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import make_url
 from sqlmodel import Session, SQLModel, col, func, select
 
 from blog.app import create_app
@@ -44,15 +47,47 @@ def default_password_hash() -> str:
     return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(DEFAULT_PASSWORD)
 
 
-# Set by `.ci/with-postgres` (and `make test`) to run the whole suite again on PostgreSQL.
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-on_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+# A PostgreSQL server's database, set by `.ci/with-postgres` (which `make test` uses). Tests
+# that need PostgreSQL make databases of their own on that server.
+POSTGRES_SERVER_URL = os.environ.get("TEST_DATABASE_URL")
+# TEST_BACKEND=postgresql runs the whole suite with every app on that PostgreSQL database.
+SUITE_ON_POSTGRES = os.environ.get("TEST_BACKEND") == "postgresql"
+if SUITE_ON_POSTGRES and not POSTGRES_SERVER_URL:
+    raise RuntimeError("TEST_BACKEND=postgresql needs TEST_DATABASE_URL")
+
+
+def _need_postgres() -> str:
+    """The server URL, or skip; in CI a missing server is a failure, never a silent skip."""
+    if POSTGRES_SERVER_URL:
+        return POSTGRES_SERVER_URL
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the PostgreSQL tests: run them through .ci/with-postgres")
+    pytest.skip("no PostgreSQL server: set TEST_DATABASE_URL (`make test` starts one)")
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    server_url = make_url(_need_postgres())
+    name = f"blog_test_{uuid.uuid4().hex[:12]}"
+    maintenance = make_engine(server_url.render_as_string(hide_password=False))
+    with maintenance.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with maintenance.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        maintenance.dispose()
 
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> str:
     """A database at the newest schema, migrated once for the whole run; its URL."""
-    database_url = POSTGRES_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'blog.db'}"
+    if SUITE_ON_POSTGRES:
+        database_url = POSTGRES_SERVER_URL
+    else:
+        database_url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'blog.db'}"
     engine = make_engine(database_url)
     upgrade(engine)
     engine.dispose()
@@ -62,7 +97,7 @@ def migrated_database(tmp_path_factory) -> str:
 @pytest.fixture
 def database_url(migrated_database, tmp_path) -> str:
     """A fresh, empty database at the newest schema for this test."""
-    if POSTGRES_URL:
+    if SUITE_ON_POSTGRES:
         engine = make_engine(migrated_database)
         tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
         with engine.begin() as connection:
@@ -252,7 +287,6 @@ class LiveServer:
 
     url: str
     database_path: Path
-    log_path: Path
 
     @property
     def database_url(self) -> str:
@@ -265,48 +299,41 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_until_serving(process: subprocess.Popen, server: LiveServer) -> None:
+def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:
     deadline = time.monotonic() + _SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited early:\n{server.log_path.read_text()}")
+            raise RuntimeError(f"the server exited early:\n{log_path.read_text()}")
         try:
-            if httpx2.get(f"{server.url}/static/style.css", timeout=1).status_code == 200:
+            if httpx2.get(f"{url}/static/style.css", timeout=1).status_code == 200:
                 return
         except httpx2.TransportError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"uvicorn did not answer in time:\n{server.log_path.read_text()}")
+    raise RuntimeError(f"the server did not answer in time:\n{log_path.read_text()}")
 
 
-@pytest.fixture
-def live_server_instance(tmp_path_factory) -> Iterator[LiveServer]:
-    """Serve the app with uvicorn on 127.0.0.1 and a fresh database; always stop it."""
-    directory = tmp_path_factory.mktemp("live")
-    server = LiveServer(
-        url=f"http://127.0.0.1:{_free_port()}",
-        database_path=directory / "blog.db",
-        log_path=directory / "uvicorn.log",
-    )
-    environment = {
-        **os.environ,
-        "DATABASE_URL": server.database_url,
-        "SECRET_KEY": "live-server-test-secret",
-    }
-    command = [
-        sys.executable, "-m", "uvicorn", "blog.main:app",
-        "--app-dir", str(PROJECT_ROOT),
-        "--host", "127.0.0.1",
-        "--port", server.url.rsplit(":", 1)[1],
-        "--log-level", "warning",
+@contextmanager
+def running_server(
+    directory: Path, database_url: str, command: list[str] | None = None
+) -> Iterator[str]:
+    """Serve the app in a subprocess on 127.0.0.1 (uvicorn unless `command` says otherwise,
+    given without --host/--port); yield its base URL and always stop it."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = directory / f"server-{port}.log"
+    environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-secret"}
+    command = command or [
+        sys.executable, "-m", "uvicorn", "blog.main:app", "--app-dir", str(PROJECT_ROOT),
     ]  # fmt: skip
-    with server.log_path.open("wb") as log:
+    command = [*command, "--host", "127.0.0.1", "--port", str(port)]
+    with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command, cwd=directory, env=environment, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            _wait_until_serving(process, server)
-            yield server
+            _wait_until_serving(process, url, log_path)
+            yield url
         finally:
             process.terminate()
             try:
@@ -314,6 +341,15 @@ def live_server_instance(tmp_path_factory) -> Iterator[LiveServer]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def live_server_instance(tmp_path_factory) -> Iterator[LiveServer]:
+    """Serve the app with uvicorn on 127.0.0.1 and a fresh SQLite file; always stop it."""
+    directory = tmp_path_factory.mktemp("live")
+    database_path = directory / "blog.db"
+    with running_server(directory, f"sqlite:///{database_path}") as url:
+        yield LiveServer(url=url, database_path=database_path)
 
 
 @pytest.fixture
