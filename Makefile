@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format clean
+.PHONY: install run test test-sqlite test-postgresql lint format clean
 
 install: $(VENV)/.installed
 
@@ -17,12 +17,23 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	$(BIN)/uvicorn blog.main:app --host $(HOST) --port $(PORT)
+	$(BIN)/blog serve --host $(HOST) --port $(PORT)
 
-test: install
-	$(BIN)/ruff check blog tests
-	$(BIN)/ruff format --check blog tests
+# Everything: lint, the suite on SQLite (with the browser tests and coverage), then the suite
+# again on PostgreSQL. .ci/with-postgres starts a throwaway server (installing it if missing).
+test: lint
+	.ci/with-postgres $(MAKE) --no-print-directory test-sqlite test-postgresql
+
+test-sqlite: install
 	$(BIN)/python -m pytest --cov --cov-report=term
+
+# Needs TEST_DATABASE_URL; the browser tests are left to the SQLite run.
+test-postgresql: install
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+		echo "Skipping the PostgreSQL run: no server (TEST_DATABASE_URL is unset)."; \
+	else \
+		TEST_BACKEND=postgresql $(BIN)/python -m pytest --ignore=tests/e2e -q; \
+	fi
 
 lint: install
 	$(BIN)/ruff check blog tests
