@@ -3,6 +3,8 @@
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from pydantic import ValidationError
@@ -127,16 +129,23 @@ def _not_negative(text: str) -> int:
     return value
 
 
-def _ready_engine(settings: Settings) -> Engine:
-    """An engine on a database whose schema is current (SQLite is upgraded; else checked)."""
+@contextmanager
+def _engine(settings: Settings, *, ready: bool = False) -> Iterator[Engine]:
+    """An engine for one command, disposed after it; `ready` first makes sure the schema is
+    current (SQLite is upgraded, other databases only checked)."""
     engine = make_engine(settings.database_url)
-    ensure_schema(engine)
-    return engine
+    try:
+        if ready:
+            ensure_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
     # Checked here once, before any worker starts, so a behind schema is one clear message.
-    _ready_engine(settings).dispose()
+    with _engine(settings, ready=True):
+        pass
     uvicorn.run(
         "blog.main:app",
         host=arguments.host,
@@ -149,22 +158,22 @@ def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _upgrade(arguments: argparse.Namespace, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    upgrade(engine, arguments.revision)
-    print(f"The database is at revision {current_revision(engine) or 'none'}.")
+    with _engine(settings) as engine:
+        upgrade(engine, arguments.revision)
+        print(f"The database is at revision {current_revision(engine) or 'none'}.")
     return 0
 
 
 def _downgrade(arguments: argparse.Namespace, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    downgrade(engine, arguments.revision)
-    print(f"The database is at revision {current_revision(engine) or 'none'}.")
+    with _engine(settings) as engine:
+        downgrade(engine, arguments.revision)
+        print(f"The database is at revision {current_revision(engine) or 'none'}.")
     return 0
 
 
 def _current(arguments: argparse.Namespace, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    current, head = current_revision(engine), head_revision(engine)
+    with _engine(settings) as engine:
+        current, head = current_revision(engine), head_revision(engine)
     state = "up to date" if current == head else f"behind: the newest is {head}"
     print(f"{current or 'none (empty database)'} ({state})")
     return 0
@@ -183,8 +192,7 @@ def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
         for field, message in error_messages(error).items():
             print(f"blog: {field}: {message}", file=sys.stderr)
         return 1
-    engine = _ready_engine(settings)
-    with Session(engine) as session:
+    with _engine(settings, ready=True) as engine, Session(engine) as session:
         try:
             user = create_user(session=session, user_create=user_create)
         except EmailTaken:
@@ -195,8 +203,10 @@ def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _seed(arguments: argparse.Namespace, settings: Settings) -> int:
-    engine = _ready_engine(settings)
-    with tqdm(total=arguments.blogs, unit="blog", desc="Writing blogs") as bar:
+    with (
+        _engine(settings, ready=True) as engine,
+        tqdm(total=arguments.blogs, unit="blog", desc="Writing blogs") as bar,
+    ):
         seed(
             engine,
             users=arguments.users,

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from itertools import islice
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert, select
 from sqlmodel import Session
 
 from blog.models import Blog, User, utc_now
@@ -83,16 +83,16 @@ def seed(
     password_hash = hash_password(DEMO_PASSWORD)
     now = utc_now()
     with Session(engine) as session:
-        # A marker in the emails keeps re-runs from colliding with earlier demo users.
-        run = rng.randrange(16**6)
+        # Numbered after the users already there, so seeding twice adds new demo users.
+        first_number = (session.scalar(select(func.max(User.id))) or 0) + 1
         user_rows = [
             {
                 "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES).replace('-', ' ')}",
-                "email": f"demo{run:06x}.{number}@example.com",
+                "email": f"demo.{number}@example.com",
                 "password_hash": password_hash,
                 "created_at": now - timedelta(days=800),
             }
-            for number in range(users)
+            for number in range(first_number, first_number + users)
         ]
         author_ids: list[int] = []
         for batch in _batches(iter(user_rows), BATCH_SIZE):
