@@ -21,13 +21,13 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 from sqlmodel import Session, SQLModel, col, func, select
 
 from blog.app import create_app
 from blog.config import PROJECT_ROOT, Settings
 from blog.db import make_engine
-from blog.migrate import upgrade
+from blog.migrate import head_revision, upgrade
 from blog.models import Blog, User
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -79,6 +79,31 @@ def postgres_database() -> Iterator[str]:
         with maintenance.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         maintenance.dispose()
+
+
+@contextmanager
+def engine_on(database_url: str) -> Iterator[Engine]:
+    """An engine for a test's own use, always disposed (an open connection fails the run)."""
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def newest_revision() -> str:
+    with engine_on("sqlite://") as engine:
+        head = head_revision(engine)
+    assert head is not None
+    return head
+
+
+@pytest.fixture
+def migrated_postgres(postgres_database) -> str:
+    """A new PostgreSQL database at the newest schema."""
+    with engine_on(postgres_database) as engine:
+        upgrade(engine)
+    return postgres_database
 
 
 @pytest.fixture(scope="session")

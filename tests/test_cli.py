@@ -5,24 +5,22 @@ import getpass
 import io
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx2
 import pytest
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, inspect
+from sqlalchemy import inspect
 from sqlmodel import Session, col, func, select
 
 from blog import cli
 from blog.app import create_app
 from blog.cli import main
 from blog.config import Settings
-from blog.db import make_engine
-from blog.migrate import alembic_config, current_revision, head_revision, upgrade
+from blog.migrate import alembic_config, current_revision, upgrade
 from blog.models import Blog, User
 from blog.security import verify_password
-from tests.conftest import running_server, signed_in_name, submit_form
+from tests.conftest import engine_on, newest_revision, running_server, signed_in_name, submit_form
 
 PASSWORD = "a long enough password"
 
@@ -34,25 +32,10 @@ def _collect_garbage() -> Iterator[None]:
     gc.collect()
 
 
-@contextmanager
-def engine_on(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _head() -> str:
-    with engine_on("sqlite://") as engine:
-        head = head_revision(engine)
-    assert head is not None
-    return head
-
-
 def _one_below_head() -> str:
     with engine_on("sqlite://") as engine:
-        revision = ScriptDirectory.from_config(alembic_config(engine)).get_revision(_head())
+        scripts = ScriptDirectory.from_config(alembic_config(engine))
+        revision = scripts.get_revision(newest_revision())
     assert isinstance(revision.down_revision, str)
     return revision.down_revision
 
@@ -153,7 +136,7 @@ def test_db_current_says_up_to_date_at_the_newest_schema(current_database, capsy
     assert main(["db", "current"]) == 0
 
     output = capsys.readouterr().out
-    assert _head() in output
+    assert newest_revision() in output
     assert "up to date" in output
 
 
@@ -162,7 +145,7 @@ def test_db_current_says_behind_on_an_empty_database(new_database, capsys):
 
     output = capsys.readouterr().out
     assert "behind" in output
-    assert _head() in output
+    assert newest_revision() in output
     assert "up to date" not in output
 
 
@@ -183,9 +166,9 @@ def test_db_upgrade_after_a_downgrade_returns_to_the_newest_schema(current_datab
     assert main(["db", "downgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
 
-    assert _head() in capsys.readouterr().out.splitlines()[-1]
+    assert newest_revision() in capsys.readouterr().out.splitlines()[-1]
     with engine_on(current_database) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
 
 
 # create-user
@@ -222,7 +205,7 @@ def test_create_user_brings_a_new_sqlite_file_to_the_newest_schema(new_database,
     assert _create_user(monkeypatch) == 0
 
     with engine_on(new_database) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
 
 
 @pytest.mark.parametrize(
@@ -378,7 +361,7 @@ def test_serve_on_a_new_sqlite_file_brings_it_up_to_date_and_serves_the_site(tmp
         assert response.headers["content-type"].startswith("text/html")
 
     with engine_on(database_url) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
 
 
 def test_serve_refuses_a_postgresql_database_that_is_behind(postgres_database, monkeypatch, capsys):

@@ -17,7 +17,6 @@ from sqlmodel import Session, func, select
 from blog.app import create_app
 from blog.config import Settings
 from blog.db import make_engine
-from blog.migrate import upgrade
 from blog.models import User
 from tests.conftest import assert_html_page, find_form, running_server
 
@@ -78,14 +77,6 @@ class TcpProxy:
         finally:
             for end in (source, destination):
                 end.close()
-
-
-@pytest.fixture
-def migrated_postgres(postgres_database) -> str:
-    engine = make_engine(postgres_database)
-    upgrade(engine)
-    engine.dispose()
-    return postgres_database
 
 
 def test_an_unreachable_database_gives_a_503_page_and_the_site_recovers(migrated_postgres, caplog):

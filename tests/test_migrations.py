@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,16 +19,15 @@ from sqlmodel import Session, SQLModel
 from blog.app import create_app
 from blog.cli import main
 from blog.config import PROJECT_ROOT, Settings
-from blog.db import make_engine
 from blog.migrate import (
     SchemaBehind,
     current_revision,
     downgrade,
     ensure_schema,
-    head_revision,
     upgrade,
 )
 from blog.models import Blog, User
+from tests.conftest import engine_on, newest_revision
 
 FIRST_REVISION = "0001"
 TABLES = ("user", "blog")
@@ -48,22 +46,6 @@ def empty_database(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'blog.db'}"
     return request.getfixturevalue("postgres_database")
-
-
-@contextmanager
-def engine_on(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _head() -> str:
-    with engine_on("sqlite://") as engine:
-        head = head_revision(engine)
-    assert head is not None
-    return head
 
 
 def _differences(engine: Engine) -> list:
@@ -159,7 +141,7 @@ def test_downgrading_one_step_and_upgrading_again_keeps_every_row(empty_database
         at_head = _rows(engine)
 
         downgrade(engine, "-1")
-        assert current_revision(engine) != _head()
+        assert current_revision(engine) != newest_revision()
         one_step_down = _rows(engine)
         upgrade(engine)
         back_at_head = _rows(engine)
@@ -178,7 +160,7 @@ def test_every_migration_downgrades_to_an_empty_database_and_upgrades_again(empt
         assert set(inspect(engine).get_table_names()) & set(TABLES) == set()
 
         upgrade(engine)
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
         assert _differences(engine) == []
 
 
@@ -193,9 +175,9 @@ def test_blog_db_upgrade_brings_an_old_database_to_the_newest_schema_keeping_its
 
     assert main(["db", "upgrade"]) == 0
 
-    assert _head() in capsys.readouterr().out
+    assert newest_revision() in capsys.readouterr().out
     with engine_on(empty_database) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
         assert _differences(engine) == []
         after = _rows(engine)
     assert [len(after[name]) for name in TABLES] == [1, 2]
@@ -208,7 +190,7 @@ def test_blog_db_upgrade_brings_a_new_database_to_the_newest_schema(empty_databa
     assert main(["db", "upgrade"]) == 0
 
     with engine_on(empty_database) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
         assert _differences(engine) == []
 
 
@@ -222,7 +204,7 @@ def test_the_app_upgrades_a_new_sqlite_file_by_itself_at_start(tmp_path):
         app.state.engine.dispose()
 
     with engine_on(database_url) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
         assert _differences(engine) == []
 
 
@@ -240,7 +222,7 @@ def test_the_app_upgrades_an_old_sqlite_file_by_itself_keeping_its_data(tmp_path
         app.state.engine.dispose()
 
     with engine_on(database_url) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
         assert _rows(engine) == before
 
 
@@ -290,7 +272,7 @@ def test_processes_starting_at_once_on_a_new_sqlite_file_all_succeed(tmp_path):
 
     assert [(code, error.decode()) for code, _, error in results] == [(0, "")] * _PROCESSES
     with engine_on(database_url) as engine:
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
         assert _differences(engine) == []
 
 
@@ -313,7 +295,7 @@ def test_ensure_schema_on_sqlite_at_the_newest_schema_changes_nothing(tmp_path):
 
         ensure_schema(engine)
 
-        assert current_revision(engine) == _head()
+        assert current_revision(engine) == newest_revision()
         assert _rows(engine) == before
 
 

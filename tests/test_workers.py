@@ -4,21 +4,10 @@ import sys
 from itertools import cycle
 
 import httpx2
-import pytest
 
-from blog.db import make_engine
-from blog.migrate import upgrade
 from tests.conftest import find_form, running_server
 
 BLOG_COMMAND = [sys.executable, "-c", "import sys; from blog.cli import main; sys.exit(main())"]
-
-
-@pytest.fixture
-def migrated_postgres(postgres_database) -> str:
-    engine = make_engine(postgres_database)
-    upgrade(engine)
-    engine.dispose()
-    return postgres_database
 
 
 def _fetch_form(browser: httpx2.Client, base_url: str, page: str, action: str) -> str:
