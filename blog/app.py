@@ -47,8 +47,8 @@ ERROR_TITLES = {
     404: "Page not found",
     405: "Method not allowed",
     413: "Too much data",
-    503: "Temporarily unavailable",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 
 
