@@ -58,21 +58,38 @@ def current_user(request: Request, user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def owned_blog(blog_id: BlogId, session: SessionDep, user: CurrentUser) -> Blog:
-    """The blog, if it exists (else 404) and the logged-in user wrote it (else 403)."""
+def existing_blog(blog_id: BlogId, session: SessionDep) -> Blog:
+    """The blog at this address, or a 404."""
     blog = session.get(Blog, blog_id)
     if blog is None:
-        raise HTTPException(404)
+        raise HTTPException(404, "There is no blog here. It may have been deleted.")
+    return blog
+
+
+def existing_user(user_id: UserId, session: SessionDep) -> User:
+    """The user at this address, or a 404."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404, "There is no such author.")
+    return user
+
+
+ExistingBlog = Annotated[Blog, Depends(existing_blog)]
+ExistingUser = Annotated[User, Depends(existing_user)]
+
+
+# The logged-in user comes first, so a visitor who is not is sent to log in before anything
+# about the blog or account is revealed; then 404, then 403.
+def owned_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
+    """The blog, if the logged-in user wrote it (else 403)."""
     if blog.author_id != user.id:
         raise HTTPException(403, "Only the author of this blog can change it.")
     return blog
 
 
-def own_account(user_id: UserId, session: SessionDep, user: CurrentUser) -> User:
-    """The user, if it exists (else 404) and is the one logged in (else 403)."""
-    if session.get(User, user_id) is None:
-        raise HTTPException(404)
-    if user_id != user.id:
+def own_account(user: CurrentUser, account: ExistingUser) -> User:
+    """The account, if it is the logged-in user's own (else 403)."""
+    if account.id != user.id:
         raise HTTPException(403, "You can only change your own account.")
     return user
 

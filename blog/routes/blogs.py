@@ -5,9 +5,16 @@ from fastapi.responses import RedirectResponse
 
 from blog.blogs import create_blog, delete_blog, newest_blogs, update_blog
 from blog.db import SessionDep
-from blog.deps import BlogId, CurrentUser, FormDep, OwnedBlog, PageNumber, require_csrf
+from blog.deps import (
+    CurrentUser,
+    ExistingBlog,
+    FormDep,
+    OwnedBlog,
+    PageNumber,
+    require_csrf,
+)
 from blog.forms import Form, validate_form
-from blog.models import Blog, BlogCreate, BlogPublic, BlogUpdate
+from blog.models import BlogCreate, BlogPublic, BlogUpdate
 from blog.pages import render
 from blog.security import flash
 
@@ -40,10 +47,7 @@ def create(request: Request, session: SessionDep, user: CurrentUser, form_data: 
 
 
 @router.get("/blogs/{blog_id}")
-def show(request: Request, session: SessionDep, blog_id: BlogId):
-    blog = session.get(Blog, blog_id)
-    if blog is None:
-        raise HTTPException(404, "There is no blog here. It may have been deleted.")
+def show(request: Request, blog: ExistingBlog):
     return render(request, "blogs/show.html", {"blog": BlogPublic.model_validate(blog)})
 
 

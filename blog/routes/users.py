@@ -5,9 +5,9 @@ from fastapi.responses import RedirectResponse
 
 from blog.blogs import newest_blogs
 from blog.db import SessionDep
-from blog.deps import FormDep, OwnAccount, PageNumber, UserId, require_csrf
+from blog.deps import ExistingUser, FormDep, OwnAccount, PageNumber, require_csrf
 from blog.forms import Form, validate_form
-from blog.models import User, UserPublic, UserUpdate
+from blog.models import UserPublic, UserUpdate
 from blog.pages import render
 from blog.security import flash, start_session
 from blog.users import EmailTaken, authors_with_blog_counts, delete_user, update_user
@@ -22,10 +22,7 @@ def index(request: Request, session: SessionDep):
 
 
 @router.get("/users/{user_id}")
-def show(request: Request, session: SessionDep, user_id: UserId, page: PageNumber = 1):
-    author = session.get(User, user_id)
-    if author is None:
-        raise HTTPException(404, "There is no such author.")
+def show(request: Request, session: SessionDep, author: ExistingUser, page: PageNumber = 1):
     blog_page = newest_blogs(
         session=session,
         page=page,
