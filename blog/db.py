@@ -1,10 +1,11 @@
 """The engine, built from settings, and the one session per request."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import URL, Engine, event, make_url
 from sqlmodel import Session, create_engine
 
 # SQLite waits this long for another writer's lock before giving up, so concurrent
@@ -12,26 +13,29 @@ from sqlmodel import Session, create_engine
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file an SQLite URL names; None for other databases and in-memory SQLite."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
 def make_engine(
-    database_url: str,
-    *,
-    pool_size: int = 5,
-    max_overflow: int = 10,
-    pool_timeout: float = 10,
-    pool_recycle: int = 1800,
-    connect_timeout: int = 5,
+    database_url: str, *, connect_timeout: int = 5, **pool_options: int | float
 ) -> Engine:
-    """Build an engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    """Build an engine; SQLite gets foreign keys, WAL and a busy timeout on every connection.
+
+    `pool_options` (pool_size, max_overflow, ...) apply to server databases; SQLAlchemy's
+    defaults stand for any not given.
+    """
     if not database_url.startswith("sqlite"):
         return create_engine(
             database_url,
             # A connection that died while idle (database restarted) is replaced, not used.
             pool_pre_ping=True,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-            pool_timeout=pool_timeout,
-            pool_recycle=pool_recycle,
             connect_args={"connect_timeout": connect_timeout},
+            **pool_options,
         )
 
     engine = create_engine(
@@ -44,7 +48,8 @@ def make_engine(
     def _configure_sqlite(dbapi_connection, _connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if ":memory:" not in database_url and database_url not in ("sqlite://", "sqlite:///"):
+        # WAL lets readers carry on while one request writes; only a file can hold it.
+        if sqlite_file(database_url) is not None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.close()

@@ -1,14 +1,16 @@
 """Schema migrations, run from inside the installed package (no alembic.ini needed)."""
 
 import fcntl
+from collections.abc import Callable
 from contextlib import contextmanager
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+from blog.db import sqlite_file
 
 
 class SchemaBehind(RuntimeError):
@@ -35,17 +37,19 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with _migration_lock(engine), engine.begin() as connection:
-        config = alembic_config(engine)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _migrate(command.upgrade, engine, revision)
 
 
 def downgrade(engine: Engine, revision: str = "-1") -> None:
+    _migrate(command.downgrade, engine, revision)
+
+
+def _migrate(alembic_command: Callable[[Config, str], None], engine: Engine, revision: str) -> None:
+    """Run an Alembic command in one transaction on our engine (so SQLite keeps its pragmas)."""
     with _migration_lock(engine), engine.begin() as connection:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+        alembic_command(config, revision)
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -67,11 +71,11 @@ def _migration_lock(engine: Engine):
 
     PostgreSQL needs no lock file: its DDL is transactional and `blog db upgrade` is run once.
     """
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine.url)
+    if database is None:
         yield
         return
-    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    lock_path = database.with_name(database.name + ".migrate-lock")
     with open(lock_path, "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
