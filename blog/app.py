@@ -16,13 +16,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from blog.caching import ConditionalGetMiddleware
 from blog.config import DEVELOPMENT_SECRET_KEY, Settings
 from blog.db import make_engine
 from blog.deps import LoginRequired, optional_user
 from blog.forms import MAX_FORM_BYTES
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pages import make_templates, render
-from blog.routes import auth, blogs, users
+from blog.routes import auth, blogs, search, tags, users
 
 logger = logging.getLogger("blog")
 
@@ -107,11 +108,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    # The last added runs outermost. ETags sit outside the session, to see its Set-Cookie,
+    # and inside HEAD-as-GET and the security headers, so a HEAD is hashed on the full GET
+    # body and a 304 gets the security headers too.
+    app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     # Every page shows who is logged in, so every route loads the user once.
-    for router in (blogs.router, auth.router, users.router):
+    for router in (blogs.router, auth.router, users.router, tags.router, search.router):
         app.include_router(router, dependencies=[Depends(optional_user)])
     _add_error_pages(app)
     return app

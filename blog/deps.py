@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
 
+from blog.blogs import is_visible
 from blog.db import SessionDep
 from blog.forms import read_form
 from blog.models import Blog, User
@@ -58,10 +59,10 @@ def current_user(request: Request, user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def existing_blog(blog_id: BlogId, session: SessionDep) -> Blog:
-    """The blog at this address, or a 404."""
+def existing_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> Blog:
+    """The blog here, or a 404 (a draft or scheduled blog is there only for its author)."""
     blog = session.get(Blog, blog_id)
-    if blog is None:
+    if blog is None or not is_visible(blog, user):
         raise HTTPException(404, "There is no blog here. It may have been deleted.")
     return blog
 

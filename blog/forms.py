@@ -35,6 +35,11 @@ class Form(Generic[Model]):
     def add_error(self, name: str, message: str) -> None:
         self.errors[name] = message
 
+    @property
+    def first_error(self) -> str | None:
+        """The field that takes the focus, so keyboard and screen reader users land on it."""
+        return next(iter(self.errors), None)
+
 
 async def read_form(request: Request) -> AsyncIterator[FormData]:
     """The request's form, url-encoded or multipart, closed (with any uploads) afterwards."""
@@ -46,8 +51,18 @@ async def read_form(request: Request) -> AsyncIterator[FormData]:
 
 
 def validate_form(model: type[Model], form_data: FormData) -> Form[Model]:
-    """Validate the model's fields from the form; an absent field counts as blank."""
-    raw = {name: form_data.get(name, "") for name in model.model_fields}
+    """Validate the model's fields from the form.
+
+    An absent field counts as blank, so it gets "required" where it is; only the fields a model
+    lists in `OMITTABLE_FIELDS` (radio buttons with none chosen, fields older forms lack) are
+    left unset instead, so the model's default or the stored value stands.
+    """
+    omittable = getattr(model, "OMITTABLE_FIELDS", frozenset())
+    raw = {
+        name: form_data.get(name, "")
+        for name in model.model_fields
+        if name in form_data or name not in omittable
+    }
     values = {
         name: value
         for name, value in raw.items()

@@ -82,3 +82,13 @@ def _migration_lock(engine: Engine):
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+# The full-text search index is the database's own machinery, made by migration 0003 and kept
+# out of the models: an FTS5 table (and its shadow tables) on SQLite, a generated column on
+# PostgreSQL. Autogenerate must neither drop nor recreate it.
+SEARCH_OBJECTS = ("blog_search", "search_vector", "ix_blog_search_vector")
+
+
+def include_object(object, name, type_, reflected, compare_to) -> bool:
+    return not (reflected and compare_to is None and str(name).startswith(SEARCH_OBJECTS))

@@ -5,11 +5,21 @@ inherits it, and schemas for creating, updating and showing it. Forms validate i
 classes, so the rules are written once.
 """
 
+import re
 from datetime import UTC, datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, ClassVar
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
+from slugify import slugify
 from sqlalchemy import DateTime, Index, Text, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -19,6 +29,13 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1_000
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 100_000
+TAG_MAX_LENGTH = 40
+TAGS_PER_BLOG = 10
+SLUG_MAX_LENGTH = 80
+# A tag is a word that may go on with + # . _ or - ("c++", "c#", "node.js", "web-dev").
+TAG_PATTERN = re.compile(r"\w[\w+#.\-]*")
+# Paths under /blogs/{id}/ that are pages of their own, so never a slug.
+RESERVED_SLUGS = frozenset({"edit", "delete"})
 
 
 def utc_now() -> datetime:
@@ -84,6 +101,58 @@ BodyText = Annotated[FreeText, BeforeValidator(_unix_newlines)]
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_normalize_email)]
 
 
+def normalize_tag(text: str) -> str:
+    """One form per tag: trimmed, lower-case, no leading '#', inner spaces as one hyphen."""
+    return "-".join(text.strip().lstrip("#").lower().split())
+
+
+def _split_tags(value: object) -> object:
+    """The form's one comma-separated field, as a list of distinct normalized tags."""
+    if isinstance(value, str):
+        names = (normalize_tag(part) for part in value.split(","))
+        return list(dict.fromkeys(name for name in names if name))
+    return value
+
+
+def _check_tag(name: str) -> str:
+    if len(name) > TAG_MAX_LENGTH:
+        raise ValueError(f"A tag can be at most {TAG_MAX_LENGTH} characters (“{name[:20]}…”).")
+    if not TAG_PATTERN.fullmatch(name):
+        raise ValueError(f"Tags hold letters, digits and + # . _ - only (not “{name}”).")
+    return name
+
+
+def _check_tag_count(names: list[str]) -> list[str]:
+    if len(names) > TAGS_PER_BLOG:
+        raise ValueError(f"Use at most {TAGS_PER_BLOG} tags (you gave {len(names)}).")
+    return names
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """A time typed without a zone is UTC (the form says so)."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value is not None else None
+
+
+TagList = Annotated[
+    list[Annotated[str, AfterValidator(_check_tag)]],
+    BeforeValidator(_split_tags),
+    AfterValidator(_check_tag_count),
+]
+OptionalTime = Annotated[datetime | None, BeforeValidator(_blank_to_none), AfterValidator(_as_utc)]
+
+
+def slug_for(title: str) -> str:
+    """The readable part of a blog's address, made from its title."""
+    slug = slugify(title, max_length=SLUG_MAX_LENGTH, word_boundary=True) or "blog"
+    return f"{slug}-blog" if slug in RESERVED_SLUGS else slug
+
+
 # Users
 
 
@@ -130,30 +199,108 @@ class UserWithBlogCount(UserPublic):
 # Blogs
 
 
+class BlogStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SCHEDULED = "scheduled"
+
+
+def status_at(published_at: datetime | None, now: datetime) -> BlogStatus:
+    """A blog's status follows from when it is (or is not) published: no job flips it."""
+    if published_at is None:
+        return BlogStatus.DRAFT
+    return BlogStatus.SCHEDULED if published_at > now else BlogStatus.PUBLISHED
+
+
+class BlogTagLink(SQLModel, table=True):
+    __tablename__ = "blog_tag"
+
+    blog_id: int = Field(foreign_key="blog.id", primary_key=True, ondelete="CASCADE")
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+class TagBase(SQLModel):
+    name: str = Field(max_length=TAG_MAX_LENGTH, unique=True, index=True)
+
+
+class Tag(TagBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+    blogs: list["Blog"] = Relationship(back_populates="tags", link_model=BlogTagLink)
+
+
+class TagPublic(TagBase):
+    pass
+
+
 class BlogBase(SQLModel):
     title: LineText = Field(min_length=1, max_length=TITLE_MAX_LENGTH)
     body: BodyText = Field(min_length=1, max_length=BODY_MAX_LENGTH, sa_type=Text)
 
 
 class Blog(BlogBase, table=True):
-    # Lists read newest first with id breaking ties; this index serves that order directly.
-    __table_args__ = (Index("ix_blog_created_at_id", "created_at", "id"),)
+    # Lists read newest published first with id breaking ties; this index serves that order
+    # and the "published by now" condition at once.
+    __table_args__ = (Index("ix_blog_published_at_id", "published_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     author_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # None for a draft; a future time for a scheduled blog.
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Goes up by one on every save, so a save made from an older copy of the form is caught.
+    version: int = Field(default=1)
 
     author: User = Relationship(back_populates="blogs")
+    tags: list[Tag] = Relationship(
+        back_populates="blogs",
+        link_model=BlogTagLink,
+        sa_relationship_kwargs={"order_by": "Tag.name"},
+    )
+
+    @property
+    def status(self) -> BlogStatus:
+        return status_at(self.published_at, utc_now())
 
 
-class BlogCreate(BlogBase):
+class BlogPublishing(SQLModel):
+    """The form's fields about when a blog is shown, and under which tags."""
+
+    # So a scheduled blog posted with no time at all is still checked.
+    model_config = ConfigDict(validate_default=True)
+    # A form posted without these publishes at once (new) or keeps what was saved (edit).
+    OMITTABLE_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"status", "publish_at", "tags", "version"}
+    )
+
+    status: BlogStatus = BlogStatus.PUBLISHED
+    publish_at: OptionalTime = None
+    tags: TagList = []
+
+    @field_validator("publish_at")
+    @classmethod
+    def _scheduled_needs_future_time(cls, value: datetime | None, info: ValidationInfo):
+        if info.data.get("status") != BlogStatus.SCHEDULED:
+            return None
+        if value is None:
+            raise ValueError("Choose when to publish it.")
+        if value <= utc_now():
+            raise ValueError("Choose a time in the future, or publish it now.")
+        return value
+
+
+class BlogCreate(BlogPublishing, BlogBase):
     pass
 
 
-class BlogUpdate(SQLModel):
+class BlogUpdate(BlogPublishing):
     title: LineText | None = Field(default=None, min_length=1, max_length=TITLE_MAX_LENGTH)
     body: BodyText | None = Field(default=None, min_length=1, max_length=BODY_MAX_LENGTH)
+    status: BlogStatus | None = None
+    tags: TagList | None = None
+    # The version the form was opened on; see Blog.version.
+    version: int | None = None
 
 
 class BlogPublic(BlogBase):
@@ -161,4 +308,16 @@ class BlogPublic(BlogBase):
     author_id: int
     created_at: datetime
     updated_at: datetime
+    published_at: datetime | None
     author: UserPublic
+    tags: list[TagPublic]
+
+    @computed_field
+    @property
+    def path(self) -> str:
+        return f"/blogs/{self.id}/{slug_for(self.title)}"
+
+    @computed_field
+    @property
+    def status(self) -> BlogStatus:
+        return status_at(self.published_at, utc_now())

@@ -1,6 +1,5 @@
 """Rendering pages: the Jinja2 environment and what every page's layout needs."""
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,16 @@ from starlette.responses import HTMLResponse
 
 from blog.models import UserPublic
 from blog.security import csrf_token, pop_flashes
+from blog.text import excerpt, reading_minutes, render_markdown
 
 
 def make_templates(directory: Path) -> Jinja2Templates:
     templates = Jinja2Templates(directory=directory, context_processors=[_layout_context])
     templates.env.filters["date"] = _format_date
-    templates.env.filters["paragraphs"] = _paragraphs
+    templates.env.filters["datetime"] = _format_datetime
+    templates.env.filters["markdown"] = render_markdown
+    templates.env.filters["excerpt"] = excerpt
+    templates.env.filters["reading_minutes"] = reading_minutes
     return templates
 
 
@@ -37,10 +40,9 @@ def _layout_context(request: Request) -> dict[str, Any]:
     }
 
 
-def _paragraphs(text: str) -> list[str]:
-    """Blank lines separate paragraphs."""
-    return [paragraph.strip("\n") for paragraph in re.split(r"\n\s*\n", text) if paragraph.strip()]
-
-
 def _format_date(moment: datetime) -> str:
     return f"{moment:%B} {moment.day}, {moment:%Y}"
+
+
+def _format_datetime(moment: datetime) -> str:
+    return f"{_format_date(moment)}, {moment:%H:%M} UTC"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +28,7 @@ from blog.app import create_app
 from blog.config import PROJECT_ROOT, Settings
 from blog.db import make_engine
 from blog.migrate import head_revision, upgrade
-from blog.models import Blog, User
+from blog.models import Blog, Tag, User
 
 DEFAULT_PASSWORD = "correct horse battery"
 _FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.DOTALL | re.IGNORECASE)
@@ -191,17 +191,29 @@ def make_blog(session, make_user):
         title: str | None = None,
         body: str = "Some words worth reading.",
         created_at: datetime | None = None,
+        *,
+        draft: bool = False,
+        published_at: datetime | None = None,
+        tags: Sequence[str] = (),
     ) -> Blog:
+        """Published when written, unless a draft or given another publishing time."""
         author = author or make_user()
         blog = Blog(title=title or f"Blog {next(_numbers)}", body=body, author_id=author.id)
         if created_at is not None:
             blog.created_at = blog.updated_at = created_at
+        if not draft:
+            blog.published_at = published_at or blog.created_at
+        blog.tags = [_tag(session, name) for name in tags]
         session.add(blog)
         session.commit()
         session.refresh(blog)
         return blog
 
     return make_blog
+
+
+def _tag(session: Session, name: str) -> Tag:
+    return session.exec(select(Tag).where(Tag.name == name)).first() or Tag(name=name)
 
 
 def find_form(html: str, action: str | None = None) -> tuple[str, str]:
@@ -264,7 +276,7 @@ def csrf_token_of(client: TestClient) -> str:
 
 def blog_ids_on(html: str) -> list[int]:
     """The ids of the blogs a page links to, in the order it shows them."""
-    return [int(blog_id) for blog_id in re.findall(r'<a href="/blogs/(\d+)">', html)]
+    return [int(blog_id) for blog_id in re.findall(r'<a href="/blogs/(\d+)/[^"/]+">', html)]
 
 
 def signed_in_name(html: str) -> str | None:

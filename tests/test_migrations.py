@@ -24,6 +24,7 @@ from blog.migrate import (
     current_revision,
     downgrade,
     ensure_schema,
+    include_object,
     upgrade,
 )
 from blog.models import Blog, User
@@ -50,7 +51,10 @@ def empty_database(request, tmp_path) -> str:
 
 def _differences(engine: Engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "include_object": include_object},
+        )
         return compare_metadata(context, SQLModel.metadata)
 
 

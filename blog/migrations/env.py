@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 from blog import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from blog.db import make_engine
+from blog.migrate import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -17,6 +18,7 @@ def run_migrations(connection) -> None:
         # SQLite can alter a table only by copying it; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

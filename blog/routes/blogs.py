@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from blog.blogs import create_blog, delete_blog, newest_blogs, update_blog
+from blog.blogs import EditConflict, create_blog, delete_blog, newest_blogs, update_blog
 from blog.db import SessionDep
 from blog.deps import (
     CurrentUser,
@@ -14,11 +14,20 @@ from blog.deps import (
     require_csrf,
 )
 from blog.forms import Form, validate_form
-from blog.models import BlogCreate, BlogPublic, BlogUpdate
+from blog.models import Blog, BlogCreate, BlogPublic, BlogStatus, BlogUpdate
 from blog.pages import render
 from blog.security import flash
+from blog.text import render_markdown
 
 router = APIRouter()
+
+# The form's second button; its value says "show me, don't save".
+PREVIEW = "preview"
+SAVED_MESSAGES = {
+    BlogStatus.PUBLISHED: "Your blog is published.",
+    BlogStatus.DRAFT: "Your draft is saved. Only you can see it.",
+    BlogStatus.SCHEDULED: "Your blog is scheduled. Only you can see it until then.",
+}
 
 
 @router.get("/")
@@ -33,43 +42,53 @@ def home(request: Request, session: SessionDep, page: PageNumber = 1):
 
 @router.get("/blogs/new")
 def new_blog_form(request: Request, user: CurrentUser):
-    return render(request, "blogs/form.html", {"form": Form(), "blog": None})
+    return _form_page(request, Form(), blog=None)
 
 
 @router.post("/blogs", dependencies=[Depends(require_csrf)])
 def create(request: Request, session: SessionDep, user: CurrentUser, form_data: FormDep):
     form = validate_form(BlogCreate, form_data)
-    if form.data is None:
-        return render(request, "blogs/form.html", {"form": form, "blog": None}, status_code=422)
+    if form.data is None or form_data.get("action") == PREVIEW:
+        return _form_page(request, form, blog=None, preview=form_data.get("action") == PREVIEW)
     blog = create_blog(session=session, author=user, blog_create=form.data)
-    flash(request, "Your blog is published.")
-    return RedirectResponse(f"/blogs/{blog.id}", status_code=303)
+    flash(request, SAVED_MESSAGES[blog.status])
+    return RedirectResponse(BlogPublic.model_validate(blog).path, status_code=303)
 
 
 @router.get("/blogs/{blog_id}")
-def show(request: Request, blog: ExistingBlog):
-    return render(request, "blogs/show.html", {"blog": BlogPublic.model_validate(blog)})
+def short_address(blog: ExistingBlog):
+    return _moved_to(blog)
 
 
 @router.get("/blogs/{blog_id}/edit")
 def edit_form(request: Request, blog: OwnedBlog):
-    form = Form(values={"title": blog.title, "body": blog.body})
-    return render(request, "blogs/form.html", {"form": form, "blog": blog})
+    return _form_page(request, Form(values=_form_values(blog)), blog=blog)
 
 
 @router.post("/blogs/{blog_id}/edit", dependencies=[Depends(require_csrf)])
 def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: FormDep):
     form = validate_form(BlogUpdate, form_data)
-    if form.data is None:
-        return render(request, "blogs/form.html", {"form": form, "blog": blog}, status_code=422)
-    update_blog(session=session, blog=blog, blog_update=form.data)
+    if form.data is None or form_data.get("action") == PREVIEW:
+        return _form_page(request, form, blog=blog, preview=form_data.get("action") == PREVIEW)
+    try:
+        update_blog(session=session, blog=blog, blog_update=form.data)
+    except EditConflict as conflict:
+        # Keep what was typed; the form now carries the newer version, so saving again is a
+        # deliberate choice to replace the other changes.
+        form.values["version"] = str(conflict.blog.version)
+        notice = (
+            "This blog was changed in another tab or window after you opened this form. "
+            "Your text is kept below and nothing was saved. Open the blog in a new tab to "
+            "compare; press Save again to replace those changes with yours."
+        )
+        return _form_page(request, form, blog=blog, notice=notice, status_code=409)
     flash(request, "Your changes are saved.")
-    return RedirectResponse(f"/blogs/{blog.id}", status_code=303)
+    return RedirectResponse(BlogPublic.model_validate(blog).path, status_code=303)
 
 
 @router.get("/blogs/{blog_id}/delete")
 def delete_confirmation(request: Request, blog: OwnedBlog):
-    return render(request, "blogs/delete.html", {"blog": blog})
+    return render(request, "blogs/delete.html", {"blog": BlogPublic.model_validate(blog)})
 
 
 @router.post("/blogs/{blog_id}/delete", dependencies=[Depends(require_csrf)])
@@ -77,3 +96,52 @@ def delete(request: Request, session: SessionDep, blog: OwnedBlog):
     delete_blog(session=session, blog=blog)
     flash(request, "Your blog is deleted.")
     return RedirectResponse("/", status_code=303)
+
+
+# Last, so /blogs/{id}/edit and /blogs/{id}/delete are never read as a slug.
+@router.get("/blogs/{blog_id}/{slug}")
+def show(request: Request, blog: ExistingBlog, slug: str):
+    public = BlogPublic.model_validate(blog)
+    if request.url.path != public.path:
+        return _moved_to(blog)
+    return render(request, "blogs/show.html", {"blog": public})
+
+
+def _moved_to(blog: Blog) -> RedirectResponse:
+    """Old and short addresses point search engines and bookmarks at the one current address."""
+    return RedirectResponse(BlogPublic.model_validate(blog).path, status_code=301)
+
+
+def _form_values(blog: Blog) -> dict[str, str]:
+    """The edit form as the saved blog fills it in."""
+    scheduled = blog.status == BlogStatus.SCHEDULED
+    return {
+        "title": blog.title,
+        "body": blog.body,
+        "tags": ", ".join(tag.name for tag in blog.tags),
+        "status": blog.status,
+        "publish_at": f"{blog.published_at:%Y-%m-%dT%H:%M}" if scheduled else "",
+        "version": str(blog.version),
+    }
+
+
+def _form_page(
+    request: Request,
+    form: Form,
+    *,
+    blog: Blog | None,
+    preview: bool = False,
+    notice: str | None = None,
+    status_code: int | None = None,
+):
+    """The write/edit form; a preview shows the body as it will look, saving nothing."""
+    body_html = None
+    if preview and "body" not in form.errors:
+        body_html = render_markdown(form.values.get("body", ""))
+    context = {
+        "form": form,
+        "blog": BlogPublic.model_validate(blog) if blog else None,
+        "preview": body_html,
+        "notice": notice,
+    }
+    return render(request, "blogs/form.html", context, status_code or (422 if form.errors else 200))

@@ -3,9 +3,16 @@
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from blog.blogs import newest_blogs
+from blog.blogs import newest_blogs, unpublished_blogs
 from blog.db import SessionDep
-from blog.deps import ExistingUser, FormDep, OwnAccount, PageNumber, require_csrf
+from blog.deps import (
+    ExistingUser,
+    FormDep,
+    OptionalUser,
+    OwnAccount,
+    PageNumber,
+    require_csrf,
+)
 from blog.forms import Form, validate_form
 from blog.models import UserPublic, UserUpdate
 from blog.pages import render
@@ -22,7 +29,13 @@ def index(request: Request, session: SessionDep):
 
 
 @router.get("/users/{user_id}")
-def show(request: Request, session: SessionDep, author: ExistingUser, page: PageNumber = 1):
+def show(
+    request: Request,
+    session: SessionDep,
+    author: ExistingUser,
+    viewer: OptionalUser,
+    page: PageNumber = 1,
+):
     blog_page = newest_blogs(
         session=session,
         page=page,
@@ -31,7 +44,14 @@ def show(request: Request, session: SessionDep, author: ExistingUser, page: Page
     )
     if page > 1 and not blog_page.blogs:
         raise HTTPException(404, "There is no such page.")
-    context = {"author": UserPublic.model_validate(author), "page": blog_page}
+    # Authors see their own drafts and scheduled blogs here; nobody else ever does.
+    is_own_page = viewer is not None and viewer.id == author.id
+    unpublished = unpublished_blogs(session=session, author_id=author.id) if is_own_page else []
+    context = {
+        "author": UserPublic.model_validate(author),
+        "page": blog_page,
+        "unpublished": unpublished,
+    }
     return render(request, "users/show.html", context)
 
 
