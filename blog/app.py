@@ -23,7 +23,7 @@ from blog.deps import LoginRequired, optional_user
 from blog.forms import MAX_FORM_BYTES
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pages import make_templates, render
-from blog.routes import auth, blogs, search, tags, users
+from blog.routes import auth, blogs, feeds, search, tags, users
 
 logger = logging.getLogger("blog")
 
@@ -116,7 +116,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGetMiddleware)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     # Every page shows who is logged in, so every route loads the user once.
-    for router in (blogs.router, auth.router, users.router, tags.router, search.router):
+    for router in (
+        feeds.router,
+        blogs.router,
+        auth.router,
+        users.router,
+        tags.router,
+        search.router,
+    ):
         app.include_router(router, dependencies=[Depends(optional_user)])
     _add_error_pages(app)
     return app

@@ -6,8 +6,9 @@ so a scheduled blog appears by itself, with no job to run.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -44,6 +45,13 @@ class BlogPage:
     @property
     def has_previous(self) -> bool:
         return self.number > 1
+
+
+class SitemapBlog(NamedTuple):
+    id: int
+    title: str
+    updated_at: datetime
+    published_at: datetime
 
 
 def is_published(now: datetime | None = None) -> ColumnElement[bool]:
@@ -95,22 +103,29 @@ def unpublished_blogs(*, session: Session, author_id: int) -> list[BlogPublic]:
     """An author's drafts and scheduled blogs, most recently changed first."""
     statement = (
         select(Blog)
-        .where(Blog.author_id == author_id, ~is_published())
+        # A draft's NULL published_at is neither before nor after now, so it is asked for.
+        .where(
+            Blog.author_id == author_id,
+            or_(col(Blog.published_at).is_(None), col(Blog.published_at) > utc_now()),
+        )
         .options(selectinload(Blog.author), selectinload(Blog.tags))  # type: ignore[arg-type]
         .order_by(col(Blog.updated_at).desc(), col(Blog.id).desc())
     )
     return [BlogPublic.model_validate(blog) for blog in session.exec(statement).all()]
 
 
-def sitemap_blogs(*, session: Session, limit: int) -> list[Blog]:
-    """The newest published blogs, for the sitemap (which holds at most 50,000 addresses)."""
+def sitemap_blogs(*, session: Session, limit: int) -> list[SitemapBlog]:
+    """The newest published blogs, for the sitemap (which holds at most 50,000 addresses).
+
+    Only what an address and its date need: bodies of up to 100 kB each stay in the database.
+    """
     statement = (
-        select(Blog)
+        select(Blog.id, Blog.title, Blog.updated_at, Blog.published_at)
         .where(is_published())
         .order_by(col(Blog.published_at).desc(), col(Blog.id).desc())
         .limit(limit)
     )
-    return list(session.exec(statement).all())
+    return [SitemapBlog(*row) for row in session.exec(statement).all()]
 
 
 def popular_tags(*, session: Session, limit: int = 100) -> list[tuple[str, int]]:

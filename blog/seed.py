@@ -8,7 +8,7 @@ from itertools import islice
 from sqlalchemy import Engine, func, insert, select
 from sqlmodel import Session
 
-from blog.models import Blog, User, utc_now
+from blog.models import Blog, BlogTagLink, Tag, User, normalize_tag, utc_now
 from blog.security import hash_password
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (printed for demo logins)
@@ -41,6 +41,7 @@ TITLE_SHAPES = (
     "My {topic} mistakes, so you can skip them",
     "{Topic}: a weekend experiment",
 )
+EXTRA_TAGS = ("notes", "beginners", "weekend", "lessons", "slow-living")
 WORDS = (
     "the a small quiet early morning patient careful simple honest long short bright slow "
     "practice habit idea question garden kitchen notebook window friend weekend winter summer "
@@ -56,13 +57,29 @@ def _sentence(rng: random.Random) -> str:
 
 
 def _body(rng: random.Random, topic: str) -> str:
+    """A few paragraphs of Markdown, sometimes with a heading or a list, as authors write."""
     paragraphs = []
     for _ in range(rng.randint(2, 5)):
         sentences = [_sentence(rng) for _ in range(rng.randint(2, 5))]
         if not paragraphs:
-            sentences.insert(0, f"This is about {topic}.")
+            sentences.insert(0, f"This is about **{topic}**.")
         paragraphs.append(" ".join(sentences))
+    if rng.random() < 0.3:
+        paragraphs.insert(1, "## What I noticed")
+    if rng.random() < 0.3:
+        paragraphs.append("\n".join(f"- {_sentence(rng)}" for _ in range(3)))
     return "\n\n".join(paragraphs)
+
+
+def _tag_ids(session: Session, names: list[str]) -> dict[str, int]:
+    """The ids of these tags, created where missing."""
+    wanted = {normalize_tag(name) for name in names}
+    existing = dict(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(wanted))).all())
+    missing = [{"name": name} for name in sorted(wanted - existing.keys())]
+    if missing:
+        for name, tag_id in session.execute(insert(Tag).returning(Tag.name, Tag.id), missing):
+            existing[name] = tag_id
+    return existing
 
 
 def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
@@ -98,9 +115,14 @@ def seed(
         for batch in _batches(iter(user_rows), BATCH_SIZE):
             author_ids += session.scalars(insert(User).returning(User.id), batch).all()
 
+        # Each blog is tagged with its topic, and now and then with one more.
+        tag_ids = _tag_ids(session, [*TOPICS, *EXTRA_TAGS])
+        topics: list[str] = []
+
         def blog_rows() -> Iterator[dict]:
             for _ in range(blogs):
                 topic = rng.choice(TOPICS)
+                topics.append(topic)
                 written = now - timedelta(seconds=rng.randrange(2 * 365 * 24 * 3600))
                 yield {
                     "title": rng.choice(TITLE_SHAPES).format(topic=topic, Topic=topic.title()),
@@ -108,9 +130,18 @@ def seed(
                     "author_id": rng.choice(author_ids),
                     "created_at": written,
                     "updated_at": written,
+                    "published_at": written,
                 }
 
         for batch in _batches(blog_rows(), BATCH_SIZE):
-            session.execute(insert(Blog), batch)
+            blog_ids = session.scalars(insert(Blog).returning(Blog.id), batch).all()
+            links = []
+            for blog_id, topic in zip(blog_ids, topics, strict=True):
+                links.append({"blog_id": blog_id, "tag_id": tag_ids[normalize_tag(topic)]})
+                if rng.random() < 0.25:
+                    extra = tag_ids[rng.choice(EXTRA_TAGS)]
+                    links.append({"blog_id": blog_id, "tag_id": extra})
+            session.execute(insert(BlogTagLink), links)
+            topics.clear()
             progress(len(batch))
         session.commit()

@@ -1,8 +1,10 @@
 """Queries and writes for users; every function takes its session by keyword."""
 
+from sqlalchemy import and_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from blog.blogs import is_published
 from blog.models import Blog, User, UserCreate, UserUpdate, UserWithBlogCount
 from blog.security import hash_password, verify_password
 
@@ -62,10 +64,11 @@ def delete_user(*, session: Session, user: User) -> None:
 
 
 def authors_with_blog_counts(*, session: Session) -> list[UserWithBlogCount]:
-    """Every user with how many blogs they have written, in one query."""
+    """Every user with how many blogs they have published, in one query."""
     statement = (
         select(User.id, User.name, func.count(col(Blog.id)).label("blog_count"))
-        .outerjoin(Blog, col(Blog.author_id) == User.id)
+        # Drafts and scheduled blogs are nobody else's business, not even as a number.
+        .outerjoin(Blog, and_(col(Blog.author_id) == User.id, is_published()))
         .group_by(col(User.id), col(User.name))
         .order_by(func.lower(User.name), col(User.id))
     )

@@ -399,3 +399,19 @@ def live_server(live_server_instance) -> str:
 def live_server_database(live_server_instance) -> Path:
     """The SQLite file the live server writes to."""
     return live_server_instance.database_path
+
+
+def field_value(html: str, name: str) -> str | None:
+    """What the form's field `name` holds as drawn: an input's value or a textarea's text.
+
+    None when the page has no such field; for radio buttons, the value of the checked one.
+    """
+    for tag in re.findall(rf'<input\b[^>]*\bname="{re.escape(name)}"[^>]*>', html):
+        if 'type="radio"' in tag and not re.search(r"\schecked\b", tag):
+            continue
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        return unescape(value.group(1)) if value else ""
+    textarea = re.search(
+        rf'<textarea\b[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</textarea>', html, re.S
+    )
+    return unescape(textarea.group(1)) if textarea else None

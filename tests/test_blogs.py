@@ -27,7 +27,7 @@ def test_writing_a_blog_redirects_to_it(client, logged_in, session):
 
     assert response.status_code == 303
     ((blog_id, *_),) = snapshot(session)[1]
-    assert response.headers["location"] == f"/blogs/{blog_id}"
+    assert response.headers["location"] == f"/blogs/{blog_id}/hello"
 
 
 def test_a_written_blog_is_stored_with_its_author(client, logged_in, session):
@@ -59,7 +59,8 @@ def test_a_blog_can_be_written_through_a_multipart_form(client, logged_in, sessi
 
     assert response.status_code == 303
     assert response.request.headers["content-type"].startswith("multipart/form-data")
-    assert _blog(session, int(response.headers["location"].rsplit("/", 1)[1])).title == "Multi"
+    assert response.headers["location"].startswith("/blogs/")
+    assert _blog(session, int(response.headers["location"].split("/")[2])).title == "Multi"
 
 
 def test_a_body_of_exactly_the_limit_is_accepted(client, logged_in, session):
@@ -104,12 +105,12 @@ def test_editing_a_blog_saves_it_and_redirects_to_it(client, logged_in, make_blo
     )
 
     assert response.status_code == 303
-    assert response.headers["location"] == f"/blogs/{blog.id}"
+    assert response.headers["location"] == f"/blogs/{blog.id}/new-title"
     saved = _blog(session, blog.id)
     assert (saved.title, saved.body) == ("New title", "New body.")
     assert saved.created_at == created_at
     assert saved.updated_at > updated_at
-    assert "New title" in client.get(f"/blogs/{blog.id}").text
+    assert "New title" in client.get(f"/blogs/{blog.id}", follow_redirects=True).text
 
 
 def test_a_blog_can_be_edited_through_a_multipart_form(client, logged_in, make_blog, session):
@@ -200,5 +201,10 @@ def test_another_author_cannot_delete_a_blog(client, logged_in, make_blog, sessi
 def test_only_the_author_sees_edit_and_delete_links(client, logged_in, make_blog):
     own, theirs = make_blog(author=logged_in), make_blog()
 
-    assert f'href="/blogs/{own.id}/edit"' in client.get(f"/blogs/{own.id}").text
-    assert f'href="/blogs/{theirs.id}/edit"' not in client.get(f"/blogs/{theirs.id}").text
+    assert (
+        f'href="/blogs/{own.id}/edit"' in client.get(f"/blogs/{own.id}", follow_redirects=True).text
+    )
+    assert (
+        f'href="/blogs/{theirs.id}/edit"'
+        not in client.get(f"/blogs/{theirs.id}", follow_redirects=True).text
+    )

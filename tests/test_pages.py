@@ -138,7 +138,7 @@ def test_blog_page_shows_title_body_author_and_dates(client, make_user, make_blo
     session.add(blog)
     session.commit()
 
-    response = client.get(f"/blogs/{blog.id}")
+    response = client.get(f"/blogs/{blog.id}", follow_redirects=True)
 
     assert_html_page(response, 200)
     html = response.text

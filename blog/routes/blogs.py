@@ -68,6 +68,9 @@ def edit_form(request: Request, blog: OwnedBlog):
 @router.post("/blogs/{blog_id}/edit", dependencies=[Depends(require_csrf)])
 def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: FormDep):
     form = validate_form(BlogUpdate, form_data)
+    if not form.values.get("version"):
+        # A form from before versions existed is checked against the blog as it is now.
+        form.values["version"] = str(blog.version)
     if form.data is None or form_data.get("action") == PREVIEW:
         return _form_page(request, form, blog=blog, preview=form_data.get("action") == PREVIEW)
     try:

@@ -25,7 +25,7 @@ def index(request: Request, session: SessionDep):
 
 @router.get("/tags/{tag}")
 def show(request: Request, session: SessionDep, tag: TagName, page: PageNumber = 1):
-    if tag != normalize_tag(tag):
+    if tag != normalize_tag(tag) and normalize_tag(tag):
         # /tags/Python and /tags/python are one page.
         return RedirectResponse(f"/tags/{quote(normalize_tag(tag), safe='')}", status_code=301)
     blog_page = newest_blogs(

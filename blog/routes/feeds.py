@@ -1,0 +1,192 @@
+"""Atom feeds, the sitemap and robots.txt: what feed readers and search engines read.
+
+Only published blogs ever appear here; the queries in blog.blogs see to that.
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlmodel import Session, select
+
+from blog.blogs import is_published, newest_blogs, popular_tags, sitemap_blogs
+from blog.db import SessionDep
+from blog.deps import ExistingUser
+from blog.models import Blog, BlogPublic, User, UserPublic, normalize_tag, slug_for
+from blog.routes.tags import TagName
+from blog.text import excerpt, render_markdown
+
+router = APIRouter()
+
+SITE_NAME = "Blog"
+FEED_SIZE = 20
+ATOM_MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+SITEMAP_MEDIA_TYPE = "application/xml; charset=utf-8"
+# What the sitemaps.org protocol allows in one file.
+SITEMAP_MAX_URLS = 50_000
+SITEMAP_MAX_TAGS = 1_000
+# An empty feed still needs an `updated`; a fixed one keeps its ETag stable.
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+# Characters XML 1.0 forbids even as references; a title or body holding one would break
+# the whole feed for every reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+# Pages for people, not crawlers. The `$` keeps /blogs/1/editing-tips (a slug) crawlable.
+ROBOTS_DISALLOWED = (
+    "/login",
+    "/register",
+    "/logout",
+    "/blogs/new",
+    "/search",
+    "/blogs/*/edit$",
+    "/blogs/*/delete$",
+    "/users/*/edit$",
+    "/users/*/delete$",
+)
+
+
+@router.get("/feed.xml")
+def site_feed(request: Request, session: SessionDep):
+    blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE).blogs
+    return _atom_response(
+        request, title="Latest blogs", page_path="/", feed_path="/feed.xml", blogs=blogs
+    )
+
+
+@router.get("/users/{user_id}/feed.xml")
+def author_feed(request: Request, session: SessionDep, author: ExistingUser):
+    blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE, author_id=author.id).blogs
+    return _atom_response(
+        request,
+        title=f"Blogs by {author.name}",
+        page_path=f"/users/{author.id}",
+        feed_path=f"/users/{author.id}/feed.xml",
+        blogs=blogs,
+        author=author,
+    )
+
+
+@router.get("/tags/{tag}/feed.xml")
+def tag_feed(request: Request, session: SessionDep, tag: TagName):
+    normalized = normalize_tag(tag)
+    if not normalized:
+        raise HTTPException(404, "No published blog has this tag.")
+    if tag != normalized:
+        # Like the tag page: /tags/Python/feed.xml and /tags/python/feed.xml are one feed.
+        return RedirectResponse(f"/tags/{quote(normalized, safe='')}/feed.xml", status_code=301)
+    blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE, tag=tag).blogs
+    if not blogs:
+        raise HTTPException(404, "No published blog has this tag.")
+    page_path = f"/tags/{quote(tag, safe='')}"
+    return _atom_response(
+        request,
+        title=f"Blogs tagged #{tag}",
+        page_path=page_path,
+        feed_path=f"{page_path}/feed.xml",
+        blogs=blogs,
+    )
+
+
+@router.get("/sitemap.xml")
+def sitemap(request: Request, session: SessionDep):
+    paths = ["/", "/users", "/tags"]
+    paths += [f"/users/{author_id}" for author_id in _published_author_ids(session=session)]
+    paths += [
+        f"/tags/{quote(name, safe='')}"
+        for name, _ in popular_tags(session=session, limit=SITEMAP_MAX_TAGS)
+    ]
+    urls: list[dict[str, str | None]] = [
+        {"loc": _absolute(request, path), "lastmod": None} for path in paths[:SITEMAP_MAX_URLS]
+    ]
+    for blog in sitemap_blogs(session=session, limit=SITEMAP_MAX_URLS - len(urls)):
+        path = f"/blogs/{blog.id}/{slug_for(blog.title)}"
+        changed = _last_changed(blog.updated_at, blog.published_at).astimezone(UTC)
+        urls.append({"loc": _absolute(request, path), "lastmod": changed.date().isoformat()})
+    body = _render(request, "feeds/sitemap.xml", urls=urls)
+    return Response(body, media_type=SITEMAP_MEDIA_TYPE)
+
+
+@router.get("/robots.txt")
+def robots(request: Request):
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOWED)]
+    lines += ["", f"Sitemap: {_absolute(request, '/sitemap.xml')}"]
+    return PlainTextResponse("\n".join(lines) + "\n")
+
+
+def _published_author_ids(*, session: Session) -> list[int]:
+    """Authors with at least one published blog (authors_with_blog_counts counts drafts too)."""
+    statement = select(Blog.author_id).where(is_published()).distinct().order_by(Blog.author_id)
+    return list(session.exec(statement).all())
+
+
+def _atom_response(
+    request: Request,
+    *,
+    title: str,
+    page_path: str,
+    feed_path: str,
+    blogs: list[BlogPublic],
+    author: User | None = None,
+) -> Response:
+    entries = [_entry(request, blog) for blog in blogs]
+    updated = max((entry["updated_at"] for entry in entries), default=EMPTY_FEED_UPDATED)
+    feed = {
+        "id": _absolute(request, page_path),
+        "title": _xml_text(f"{title} · {SITE_NAME}"),
+        "updated": _rfc3339(updated),
+        "self_url": _absolute(request, feed_path),
+        "page_url": _absolute(request, page_path),
+        "author": _author(request, author) if author is not None else None,
+        "generator": SITE_NAME,
+        "entries": entries,
+    }
+    return Response(_render(request, "feeds/atom.xml", feed=feed), media_type=ATOM_MEDIA_TYPE)
+
+
+def _entry(request: Request, blog: BlogPublic) -> dict[str, Any]:
+    updated_at = _last_changed(blog.updated_at, blog.published_at)
+    link = _absolute(request, blog.path)
+    return {
+        "id": _absolute(request, f"/blogs/{blog.id}"),
+        "title": _xml_text(blog.title),
+        "link": link,
+        "published": _rfc3339(blog.published_at or updated_at),
+        "updated_at": updated_at,
+        "updated": _rfc3339(updated_at),
+        "author": _author(request, blog.author),
+        "categories": [_xml_text(tag.name) for tag in blog.tags],
+        "summary": _xml_text(excerpt(blog.body)),
+        # A plain str, not Markup, so the template escapes the HTML into text as Atom wants.
+        "content": _xml_text(str.__str__(render_markdown(blog.body))),
+    }
+
+
+def _author(request: Request, user: User | UserPublic) -> dict[str, str]:
+    return {"name": _xml_text(user.name), "uri": _absolute(request, f"/users/{user.id}")}
+
+
+def _render(request: Request, template: str, **context: Any) -> str:
+    # Straight from the environment, not through pages.render: a feed reader needs no layout,
+    # and the layout's context would pop the visitor's flash messages.
+    return request.app.state.templates.env.get_template(template).render(**context)
+
+
+def _absolute(request: Request, path: str) -> str:
+    """The full address of a path on this site, as the request reached it."""
+    return str(request.base_url).rstrip("/") + path
+
+
+def _last_changed(updated_at: datetime, published_at: datetime | None) -> datetime:
+    """A scheduled blog is new to readers when it comes out, even if written long before."""
+    return max(updated_at, published_at) if published_at is not None else updated_at
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
