@@ -32,8 +32,10 @@ SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
 MAX_REQUEST_BYTES = 2 * MAX_FORM_BYTES
 
 SECURITY_HEADERS = {
+    # Authors may show pictures hosted elsewhere (Markdown images over https); scripts, styles
+    # and everything else come only from this site.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

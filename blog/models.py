@@ -6,6 +6,7 @@ classes, so the rules are written once.
 """
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
@@ -103,7 +104,8 @@ Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_normalize_email)
 
 def normalize_tag(text: str) -> str:
     """One form per tag: trimmed, lower-case, no leading '#', inner spaces as one hyphen."""
-    return "-".join(text.strip().lstrip("#").lower().split())
+    # NFKC first, so "café" typed with a combining accent is the same tag as "café".
+    return "-".join(unicodedata.normalize("NFKC", text).strip().lstrip("#").lower().split())
 
 
 def _split_tags(value: object) -> object:

@@ -252,21 +252,7 @@ def test_the_author_page_seen_by_others_lists_only_published_blogs(
     assert anonymous_ids == reader_ids == [published.id]
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(
-            "draft",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="app bug: blog.blogs.unpublished_blogs filters on ~is_published(), "
-                "which SQLAlchemy compiles to published_at > :now; NULL > now is NULL, "
-                "so drafts (published_at NULL) never reach the author's own page",
-            ),
-        ),
-        "scheduled",
-    ],
-)
+@pytest.mark.parametrize("kind", UNPUBLISHED_KINDS)
 def test_the_author_page_lists_the_authors_own_unpublished_blogs_with_a_badge(
     client, logged_in, make_blog, kind
 ):
@@ -279,12 +265,6 @@ def test_the_author_page_lists_the_authors_own_unpublished_blogs_with_a_badge(
     assert f"badge-{kind}" in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: blog.users.authors_with_blog_counts counts every blog, drafts and "
-    "scheduled ones included, so /users tells everyone an author has unpublished blogs "
-    "(and a count that disagrees with the author's page)",
-)
 def test_the_authors_list_counts_only_published_blogs(client, make_user, make_blog):
     author = make_user(name="Counted")
     make_blog(author=author)

@@ -28,6 +28,11 @@ SAVED_MESSAGES = {
     BlogStatus.DRAFT: "Your draft is saved. Only you can see it.",
     BlogStatus.SCHEDULED: "Your blog is scheduled. Only you can see it until then.",
 }
+EDITED_MESSAGES = {
+    BlogStatus.PUBLISHED: "Your changes are saved.",
+    BlogStatus.DRAFT: "Your changes are saved. It is a draft: only you can see it.",
+    BlogStatus.SCHEDULED: "Your changes are saved. It is scheduled: only you see it until then.",
+}
 
 
 @router.get("/")
@@ -85,7 +90,7 @@ def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: Form
             "compare; press Save again to replace those changes with yours."
         )
         return _form_page(request, form, blog=blog, notice=notice, status_code=409)
-    flash(request, "Your changes are saved.")
+    flash(request, EDITED_MESSAGES[blog.status])
     return RedirectResponse(BlogPublic.model_validate(blog).path, status_code=303)
 
 
