@@ -20,6 +20,8 @@ from blog.models import Blog, BlogPublic, utc_now
 MATCH_START = "\ue000"
 MATCH_END = "\ue001"
 MARKED = re.compile(f"{MATCH_START}(.*?){MATCH_END}", re.DOTALL)
+# Markdown's emphasis, code and heading marks and link targets, which mean nothing in a snippet.
+MARKDOWN_MARKS = re.compile(r"\*{1,3}|_{2,3}|`+|~~|^#{1,6}\s+|\]\([^)\s]*\)|!?\[", re.MULTILINE)
 # Longer queries add nothing a reader meant and only cost the database work.
 MAX_TERMS = 12
 
@@ -102,7 +104,7 @@ def search_blogs(*, session: Session, query: str, page: int, page_size: int) -> 
         SearchResult(
             blog=BlogPublic.model_validate(by_id[row.id]),
             title=mark_matches(row.title),
-            snippet=mark_matches(row.snippet),
+            snippet=mark_matches(MARKDOWN_MARKS.sub("", row.snippet)),
         )
         for row in rows[:page_size]
     ]

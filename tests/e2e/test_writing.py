@@ -77,7 +77,7 @@ def test_an_author_signs_up_previews_drafts_publishes_edits_and_deletes_a_blog(p
     page.wait_for_url(re.compile(r"/users/\d+$"))
     drafts = page.locator("section.unpublished")
     assert drafts.count() == 1, "the author's page does not list their draft"
-    assert "Drafts and scheduled blogs" in drafts.get_by_role("heading").inner_text()
+    assert "Drafts and scheduled blogs" in drafts.get_by_role("heading", level=2).inner_text()
     assert drafts.locator(".blog-card-title").all_inner_texts() == ["Notes on the engine"]
 
     page.get_by_role("button", name="Log out").click()
