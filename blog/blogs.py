@@ -35,16 +35,22 @@ class EditConflict(Exception):
 
 
 @dataclass(frozen=True)
-class BlogPage:
-    """One page of a newest-first list of blogs."""
+class PageOfList:
+    """Where a page sits in a longer list: its number, and whether more follow."""
 
-    blogs: list[BlogPublic]
     number: int
     has_next: bool
 
     @property
     def has_previous(self) -> bool:
         return self.number > 1
+
+
+@dataclass(frozen=True)
+class BlogPage(PageOfList):
+    """One page of a newest-first list of blogs."""
+
+    blogs: list[BlogPublic]
 
 
 class SitemapBlog(NamedTuple):

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
+from blog.blogs import PageOfList
 from blog.models import Blog, BlogPublic, utc_now
 
 # Private-use characters around each match: no author types them, and they survive escaping,
@@ -59,14 +60,8 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
-class SearchPage:
+class SearchPage(PageOfList):
     results: list[SearchResult]
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
 
 def search_terms(query: str) -> list[str]:

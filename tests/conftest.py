@@ -415,3 +415,10 @@ def field_value(html: str, name: str) -> str | None:
         rf'<textarea\b[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</textarea>', html, re.S
     )
     return unescape(textarea.group(1)) if textarea else None
+
+
+def post_back(client: TestClient, html: str, action: str, names: Sequence[str]) -> httpx2.Response:
+    """Post a page's form again as it was drawn: its CSRF token and the named fields' values."""
+    _, token = find_form(html, action)
+    data = {"csrf_token": token, **{name: field_value(html, name) for name in names}}
+    return client.post(action, data=data)

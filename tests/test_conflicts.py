@@ -10,6 +10,7 @@ from tests.conftest import (
     assert_html_page,
     field_value,
     find_form,
+    post_back,
     submit_form,
 )
 
@@ -133,17 +134,8 @@ def test_saving_the_refused_form_again_replaces_the_other_changes(
     second_tab = _open_edit_form(client, blog.id)
     _save(client, blog.id, first_tab, title="First tab", body="First body.")
     refused = _save(client, blog.id, second_tab, title="Second tab", body="Second body.").text
-    _, token = find_form(refused, f"/blogs/{blog.id}/edit")
 
-    response = client.post(
-        f"/blogs/{blog.id}/edit",
-        data={
-            "csrf_token": token,
-            "version": field_value(refused, "version"),
-            "title": field_value(refused, "title"),
-            "body": field_value(refused, "body"),
-        },
-    )
+    response = post_back(client, refused, f"/blogs/{blog.id}/edit", ["version", "title", "body"])
 
     assert response.status_code == 303
     saved = _blog(session, blog.id)

@@ -9,6 +9,7 @@ from tests.conftest import (
     field_error,
     field_value,
     find_form,
+    post_back,
     snapshot,
     submit_form,
 )
@@ -135,17 +136,8 @@ def test_saving_an_edit_after_a_preview_is_not_taken_for_a_conflict(
             **PREVIEW,
         },
     ).text
-    _, token = find_form(previewed, f"/blogs/{blog.id}/edit")
 
-    response = client.post(
-        f"/blogs/{blog.id}/edit",
-        data={
-            "csrf_token": token,
-            "version": field_value(previewed, "version"),
-            "title": field_value(previewed, "title"),
-            "body": field_value(previewed, "body"),
-        },
-    )
+    response = post_back(client, previewed, f"/blogs/{blog.id}/edit", ["version", "title", "body"])
 
     assert response.status_code == 303
     assert _blog(session, blog.id).title == "Typed"
