@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blog.caching import ConditionalGetMiddleware
 from blog.config import DEVELOPMENT_SECRET_KEY, Settings
 from blog.db import make_engine
-from blog.deps import LoginRequired, optional_user
+from blog.deps import LoginRequired, MovedPermanently, optional_user
 from blog.forms import MAX_FORM_BYTES
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pages import make_templates, render
@@ -222,6 +222,10 @@ def _add_error_pages(app: FastAPI) -> None:
         response = error_page(request, 503)
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.exception_handler(MovedPermanently)
+    async def moved_permanently(request: Request, moved: MovedPermanently):
+        return RedirectResponse(moved.location, status_code=301)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired):

@@ -1,6 +1,7 @@
 """Dependencies that routes declare instead of repeating checks: who is asking, may they."""
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
@@ -8,7 +9,7 @@ from starlette.datastructures import FormData
 from blog.blogs import is_visible
 from blog.db import SessionDep
 from blog.forms import read_form
-from blog.models import Blog, User
+from blog.models import Blog, User, is_tag, normalize_tag
 from blog.security import USER_SESSION_KEY, csrf_token_is_valid
 
 # The largest id a 64-bit integer column holds; anything above is simply not there.
@@ -19,6 +20,13 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 FormDep = Annotated[FormData, Depends(read_form)]
 # Far past any real page; keeps the offset within what every database accepts.
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+class MovedPermanently(Exception):
+    """Raised where an address has one right spelling; answered with a 301 to it."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
 
 
 class LoginRequired(Exception):
@@ -97,3 +105,19 @@ def own_account(user: CurrentUser, account: ExistingUser) -> User:
 
 OwnedBlog = Annotated[Blog, Depends(owned_blog)]
 OwnAccount = Annotated[User, Depends(own_account)]
+
+
+def tag_in_address(request: Request, tag: Annotated[str, Path()]) -> str:
+    """The tag the address names, in its one form: 404 if it cannot be a tag, else a 301 to the
+    address with the tag written that way (/tags/Python → /tags/python)."""
+    normalized = normalize_tag(tag)
+    if not is_tag(normalized):
+        raise HTTPException(404, "No published blog has this tag.")
+    if normalized != tag:
+        path = request.url.path.replace(f"/tags/{tag}", f"/tags/{quote(normalized, safe='')}", 1)
+        query = f"?{request.url.query}" if request.url.query else ""
+        raise MovedPermanently(path + query)
+    return normalized
+
+
+TagInAddress = Annotated[str, Depends(tag_in_address)]

@@ -116,6 +116,11 @@ def _split_tags(value: object) -> object:
     return value
 
 
+def is_tag(name: str) -> bool:
+    """Whether a normalized name can be a tag at all."""
+    return len(name) <= TAG_MAX_LENGTH and TAG_PATTERN.fullmatch(name) is not None
+
+
 def _check_tag(name: str) -> str:
     if len(name) > TAG_MAX_LENGTH:
         raise ValueError(f"A tag can be at most {TAG_MAX_LENGTH} characters (“{name[:20]}…”).")
@@ -132,6 +137,10 @@ def _check_tag_count(names: list[str]) -> list[str]:
 
 def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
+
+
+def _int_or_none(value: object) -> object:
+    return value if isinstance(value, int) or str(value).strip().isdigit() else None
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -301,8 +310,9 @@ class BlogUpdate(BlogPublishing):
     body: BodyText | None = Field(default=None, min_length=1, max_length=BODY_MAX_LENGTH)
     status: BlogStatus | None = None
     tags: TagList | None = None
-    # The version the form was opened on; see Blog.version.
-    version: int | None = None
+    # The version the form was opened on; see Blog.version. Garbage there (no browser sends
+    # any) only skips the check rather than leaving the author a form they cannot save.
+    version: Annotated[int | None, BeforeValidator(_int_or_none)] = None
 
 
 class BlogPublic(BlogBase):

@@ -333,3 +333,30 @@ def test_tags_with_symbols_work_from_the_form_to_their_page(client, logged_in, s
     assert_html_page(tag_page, 200)
     assert blog_ids_on(tag_page.text) == [blog_id]
     assert f"#{tag}" in unescape(tag_page.text)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tags/a%00b",
+        "/tags/a%00b/feed.xml",
+        "/tags/%C3%28",
+        "/tags/%20%20",
+        "/tags/a%2Fb",
+        "/tags/" + "x" * 200,
+        "/tags/" + "x" * 200 + "/feed.xml",
+    ],
+)
+def test_an_address_that_cannot_name_a_tag_is_a_404_page(client, make_blog, path):
+    make_blog(tags=["python"])
+
+    assert_html_page(client.get(path), 404)
+
+
+def test_a_tag_address_keeps_its_page_number_when_redirected(client, make_blog):
+    make_blog(tags=["python"])
+
+    response = client.get("/tags/Python?page=2")
+
+    assert response.status_code == 301
+    assert response.headers["location"] == "/tags/python?page=2"

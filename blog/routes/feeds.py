@@ -9,14 +9,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from sqlmodel import Session, select
 
 from blog.blogs import is_published, newest_blogs, popular_tags, sitemap_blogs
 from blog.db import SessionDep
-from blog.deps import ExistingUser
-from blog.models import Blog, BlogPublic, User, UserPublic, normalize_tag, slug_for
-from blog.routes.tags import TagName
+from blog.deps import ExistingUser, TagInAddress
+from blog.models import Blog, BlogPublic, User, UserPublic, slug_for
 from blog.text import excerpt, render_markdown
 
 router = APIRouter()
@@ -70,13 +69,7 @@ def author_feed(request: Request, session: SessionDep, author: ExistingUser):
 
 
 @router.get("/tags/{tag}/feed.xml")
-def tag_feed(request: Request, session: SessionDep, tag: TagName):
-    normalized = normalize_tag(tag)
-    if not normalized:
-        raise HTTPException(404, "No published blog has this tag.")
-    if tag != normalized:
-        # Like the tag page: /tags/Python/feed.xml and /tags/python/feed.xml are one feed.
-        return RedirectResponse(f"/tags/{quote(normalized, safe='')}/feed.xml", status_code=301)
+def tag_feed(request: Request, session: SessionDep, tag: TagInAddress):
     blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE, tag=tag).blogs
     if not blogs:
         raise HTTPException(404, "No published blog has this tag.")
