@@ -95,6 +95,8 @@ def _message(detail: ErrorDetails) -> str:
         return f"Must be at most {context['max_length']:,} characters."
     if kind == "value_error":
         return str(context["error"])
+    if kind == "enum":
+        return "Choose one of the options."
     if kind.endswith("_type"):
         return "Must be text."
     return detail["msg"]

@@ -158,6 +158,11 @@ TagList = Annotated[
 OptionalTime = Annotated[datetime | None, BeforeValidator(_blank_to_none), AfterValidator(_as_utc)]
 
 
+def blog_path(blog_id: int | None, title: str) -> str:
+    """A blog's one current address; older ones (no slug, an old title's slug) redirect here."""
+    return f"/blogs/{blog_id}/{slug_for(title)}"
+
+
 def slug_for(title: str) -> str:
     """The readable part of a blog's address, made from its title."""
     slug = slugify(title, max_length=SLUG_MAX_LENGTH, word_boundary=True) or "blog"
@@ -274,6 +279,10 @@ class Blog(BlogBase, table=True):
     def status(self) -> BlogStatus:
         return status_at(self.published_at, utc_now())
 
+    @property
+    def path(self) -> str:
+        return blog_path(self.id, self.title)
+
 
 class BlogPublishing(SQLModel):
     """The form's fields about when a blog is shown, and under which tags."""
@@ -327,7 +336,7 @@ class BlogPublic(BlogBase):
     @computed_field
     @property
     def path(self) -> str:
-        return f"/blogs/{self.id}/{slug_for(self.title)}"
+        return blog_path(self.id, self.title)
 
     @computed_field
     @property

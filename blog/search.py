@@ -88,7 +88,7 @@ def search_blogs(*, session: Session, query: str, page: int, page_size: int) -> 
         statement = SQLITE_QUERY.bindparams(
             query=fts_query, start=MATCH_START, end=MATCH_END, **parameters
         )
-    rows = session.execute(statement).all()[: page_size + 1]
+    rows = session.execute(statement).all()
     blogs = session.exec(
         select(Blog)
         .where(col(Blog.id).in_([row.id for row in rows]))

@@ -57,7 +57,7 @@ def create(request: Request, session: SessionDep, user: CurrentUser, form_data: 
         return _form_page(request, form, blog=None, preview=form_data.get("action") == PREVIEW)
     blog = create_blog(session=session, author=user, blog_create=form.data)
     flash(request, SAVED_MESSAGES[blog.status])
-    return RedirectResponse(BlogPublic.model_validate(blog).path, status_code=303)
+    return RedirectResponse(blog.path, status_code=303)
 
 
 @router.get("/blogs/{blog_id}")
@@ -91,12 +91,12 @@ def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: Form
         )
         return _form_page(request, form, blog=blog, notice=notice, status_code=409)
     flash(request, EDITED_MESSAGES[blog.status])
-    return RedirectResponse(BlogPublic.model_validate(blog).path, status_code=303)
+    return RedirectResponse(blog.path, status_code=303)
 
 
 @router.get("/blogs/{blog_id}/delete")
 def delete_confirmation(request: Request, blog: OwnedBlog):
-    return render(request, "blogs/delete.html", {"blog": BlogPublic.model_validate(blog)})
+    return render(request, "blogs/delete.html", {"blog": blog})
 
 
 @router.post("/blogs/{blog_id}/delete", dependencies=[Depends(require_csrf)])
@@ -109,15 +109,14 @@ def delete(request: Request, session: SessionDep, blog: OwnedBlog):
 # Last, so /blogs/{id}/edit and /blogs/{id}/delete are never read as a slug.
 @router.get("/blogs/{blog_id}/{slug}")
 def show(request: Request, blog: ExistingBlog, slug: str):
-    public = BlogPublic.model_validate(blog)
-    if request.url.path != public.path:
+    if request.url.path != blog.path:
         return _moved_to(blog)
-    return render(request, "blogs/show.html", {"blog": public})
+    return render(request, "blogs/show.html", {"blog": BlogPublic.model_validate(blog)})
 
 
 def _moved_to(blog: Blog) -> RedirectResponse:
     """Old and short addresses point search engines and bookmarks at the one current address."""
-    return RedirectResponse(BlogPublic.model_validate(blog).path, status_code=301)
+    return RedirectResponse(blog.path, status_code=301)
 
 
 def _form_values(blog: Blog) -> dict[str, str]:
@@ -148,7 +147,7 @@ def _form_page(
         body_html = render_markdown(form.values.get("body", ""))
     context = {
         "form": form,
-        "blog": BlogPublic.model_validate(blog) if blog else None,
+        "blog": blog,
         "preview": body_html,
         "notice": notice,
     }

@@ -10,13 +10,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlmodel import Session, select
 
-from blog.blogs import is_published, newest_blogs, popular_tags, sitemap_blogs
+from blog.blogs import newest_blogs, popular_tags, sitemap_blogs
 from blog.db import SessionDep
 from blog.deps import ExistingUser, TagInAddress
-from blog.models import Blog, BlogPublic, User, UserPublic, slug_for
+from blog.models import BlogPublic, User, UserPublic, blog_path
 from blog.text import excerpt, render_markdown
+from blog.users import authors_with_blog_counts
 
 router = APIRouter()
 
@@ -86,7 +86,8 @@ def tag_feed(request: Request, session: SessionDep, tag: TagInAddress):
 @router.get("/sitemap.xml")
 def sitemap(request: Request, session: SessionDep):
     paths = ["/", "/users", "/tags"]
-    paths += [f"/users/{author_id}" for author_id in _published_author_ids(session=session)]
+    authors = authors_with_blog_counts(session=session)
+    paths += [f"/users/{author.id}" for author in authors if author.blog_count]
     paths += [
         f"/tags/{quote(name, safe='')}"
         for name, _ in popular_tags(session=session, limit=SITEMAP_MAX_TAGS)
@@ -95,7 +96,7 @@ def sitemap(request: Request, session: SessionDep):
         {"loc": _absolute(request, path), "lastmod": None} for path in paths[:SITEMAP_MAX_URLS]
     ]
     for blog in sitemap_blogs(session=session, limit=SITEMAP_MAX_URLS - len(urls)):
-        path = f"/blogs/{blog.id}/{slug_for(blog.title)}"
+        path = blog_path(blog.id, blog.title)
         changed = _last_changed(blog.updated_at, blog.published_at).astimezone(UTC)
         urls.append({"loc": _absolute(request, path), "lastmod": changed.date().isoformat()})
     body = _render(request, "feeds/sitemap.xml", urls=urls)
@@ -107,12 +108,6 @@ def robots(request: Request):
     lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOWED)]
     lines += ["", f"Sitemap: {_absolute(request, '/sitemap.xml')}"]
     return PlainTextResponse("\n".join(lines) + "\n")
-
-
-def _published_author_ids(*, session: Session) -> list[int]:
-    """Authors with at least one published blog (authors_with_blog_counts counts drafts too)."""
-    statement = select(Blog.author_id).where(is_published()).distinct().order_by(Blog.author_id)
-    return list(session.exec(statement).all())
 
 
 def _atom_response(
