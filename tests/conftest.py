@@ -25,11 +25,13 @@ from sqlalchemy import Engine, make_url
 from sqlmodel import Session, SQLModel, col, func, select
 
 from blog.app import create_app
-from blog.config import PROJECT_ROOT, Settings
+from blog.config import Settings
 from blog.db import make_engine
 from blog.migrate import head_revision, upgrade
 from blog.models import Blog, Tag, User
 
+# The source checkout: the tests run the app from here, not from an installed wheel.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PASSWORD = "correct horse battery"
 _FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.DOTALL | re.IGNORECASE)
 _ACTION = re.compile(r'action="([^"]*)"')

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel
 
 from blog.app import create_app
 from blog.cli import main
-from blog.config import PROJECT_ROOT, Settings
+from blog.config import Settings
 from blog.migrate import (
     SchemaBehind,
     current_revision,
@@ -28,7 +28,7 @@ from blog.migrate import (
     upgrade,
 )
 from blog.models import Blog, User
-from tests.conftest import engine_on, newest_revision
+from tests.conftest import PROJECT_ROOT, engine_on, newest_revision
 
 FIRST_REVISION = "0001"
 TABLES = ("user", "blog")

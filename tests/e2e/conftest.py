@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
-from blog.config import PROJECT_ROOT
 from blog.db import make_engine
 from blog.models import Blog, Tag, User, slug_for
-from tests.conftest import DEFAULT_PASSWORD, LiveServer, running_server
+from tests.conftest import DEFAULT_PASSWORD, PROJECT_ROOT, LiveServer, running_server
 
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
