@@ -114,7 +114,10 @@ def tag_in_address(request: Request, tag: Annotated[str, Path()]) -> str:
     if not is_tag(normalized):
         raise HTTPException(404, "No published blog has this tag.")
     if normalized != tag:
-        path = request.url.path.replace(f"/tags/{tag}", f"/tags/{quote(normalized, safe='')}", 1)
+        # The decoded path, where the tag stands as it came: `request.url.path` keeps its
+        # percent-escapes, so `C#` would not be found there and the 301 would point at itself.
+        rest = request.scope["path"].removeprefix(f"/tags/{tag}")
+        path = f"/tags/{quote(normalized, safe='')}{rest}"
         query = f"?{request.url.query}" if request.url.query else ""
         raise MovedPermanently(path + query)
     return normalized

@@ -360,3 +360,25 @@ def test_a_tag_address_keeps_its_page_number_when_redirected(client, make_blog):
 
     assert response.status_code == 301
     assert response.headers["location"] == "/tags/python?page=2"
+
+
+@pytest.mark.parametrize(
+    ("path", "normal"),
+    [
+        ("/tags/C%23", "/tags/c%23"),
+        ("/tags/%23python", "/tags/python"),
+        ("/tags/%23%23python", "/tags/python"),
+        ("/tags/%23python/feed.xml", "/tags/python/feed.xml"),
+        ("/tags/C%23/feed.xml", "/tags/c%23/feed.xml"),
+    ],
+)
+def test_a_tag_address_with_a_hash_reaches_its_page_in_one_redirect(
+    client, make_blog, path, normal
+):
+    make_blog(tags=["python", "c#"])
+
+    response = client.get(path)
+
+    assert response.status_code == 301
+    assert response.headers["location"] == normal
+    assert client.get(normal).status_code == 200
