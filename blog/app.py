@@ -19,7 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blog.caching import ConditionalGetMiddleware
 from blog.config import DEVELOPMENT_SECRET_KEY, Settings
 from blog.db import make_engine
-from blog.deps import LoginRequired, MovedPermanently, optional_user
+from blog.deps import (
+    BAD_HOST_MESSAGE,
+    LoginRequired,
+    MovedPermanently,
+    allowed_host,
+    host_is_allowed,
+    optional_user,
+)
 from blog.forms import MAX_FORM_BYTES
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pages import make_templates, render
@@ -63,6 +70,7 @@ FALLBACK_ERROR_PAGE = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    settings.check_safe()
     secret_key = settings.secret_key
     if not secret_key:
         logger.warning(
@@ -92,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="blog",
         lifespan=lifespan,
+        # Before anything else, so no page is built for a Host the site does not answer to.
+        dependencies=[Depends(allowed_host)],
         max_body_size=MAX_REQUEST_BYTES,
         # Pages, not a JSON API: no generated API docs.
         docs_url=None,
@@ -99,8 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.allowed_hosts = settings.host_names()
     app.state.engine = engine
-    app.state.templates = make_templates(settings.templates_dir)
+    app.state.templates = make_templates(settings)
 
     app.add_middleware(
         SessionMiddleware,
@@ -194,6 +205,9 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
+        if not host_is_allowed(request):
+            # No route matched (a 404 or 405), so the host check has not run yet.
+            error = StarletteHTTPException(400, BAD_HOST_MESSAGE)
         if not hasattr(request.state, "user"):
             # No route matched, so nothing loaded the user the page header shows.
             await run_in_threadpool(_load_user, request)

@@ -1,7 +1,7 @@
 """Dependencies that routes declare instead of repeating checks: who is asking, may they."""
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
@@ -36,7 +36,62 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+# Load balancers and orchestrators probe these by whatever address reaches the worker.
+HOST_CHECK_EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+BAD_HOST_MESSAGE = "This site does not answer to that address."
+
+
+def host_is_allowed(request: Request) -> bool:
+    """Whether the request's Host is one this site answers to (ALLOWED_HOSTS, or BASE_URL's)."""
+    allowed: frozenset[str] | None = request.app.state.allowed_hosts
+    if allowed is None or request.url.path in HOST_CHECK_EXEMPT_PATHS:
+        return True
+    host = _host_name(request.headers.get("host", ""))
+    # ".example.com" allows example.com and every name under it.
+    return host in allowed or any(
+        name.startswith(".") and (host.endswith(name) or host == name[1:]) for name in allowed
+    )
+
+
+async def allowed_host(request: Request) -> None:
+    """A 400 page for any other Host, before a page (or a cached copy) is built with it."""
+    if not host_is_allowed(request):
+        raise HTTPException(400, BAD_HOST_MESSAGE)
+
+
+def _host_name(host_header: str) -> str:
+    """The name in a Host header, without its port: "Blog.Example:8000" → "blog.example"."""
+    host = host_header.strip().lower()
+    if host.startswith("["):  # an IPv6 address, "[::1]:8000"
+        return host.partition("]")[0] + "]"
+    return host.partition(":")[0].rstrip(".")
+
+
+def client_address(request: Request) -> str:
+    """The address uvicorn reports (behind a proxy, from its forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
+
+
+def is_cross_site(request: Request) -> bool:
+    """Whether the browser says this request came from another site.
+
+    Requests without Origin (older clients, scripts, tests) are judged by the CSRF token alone.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    own = {request.headers.get("host", "").lower()}
+    if base_url := request.app.state.settings.base_url:
+        own.add(urlsplit(base_url).netloc.lower())
+    # "null" (a sandboxed frame, a privacy-preserving redirect) names no site, so not ours.
+    return urlsplit(origin).netloc.lower() not in own
+
+
 async def require_csrf(request: Request, form: FormDep) -> None:
+    if is_cross_site(request):
+        raise HTTPException(403, "This form was sent from another site, so nothing was changed.")
     if not csrf_token_is_valid(request, form.get("csrf_token")):
         raise HTTPException(
             403,

@@ -342,3 +342,18 @@ class BlogPublic(BlogBase):
     @property
     def status(self) -> BlogStatus:
         return status_at(self.published_at, utc_now())
+
+
+# Throttling
+
+
+class Attempt(SQLModel, table=True):
+    """One counted action (an account opened, a failed login) by one key (an address, an
+    email at an address), kept for as long as a limit looks back."""
+
+    __table_args__ = (Index("ix_attempt_action_key_created_at", "action", "key", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=40)
+    key: str = Field(max_length=400)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)

@@ -1,20 +1,25 @@
 """Rendering pages: the Jinja2 environment and what every page's layout needs."""
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from blog.config import Settings
 from blog.models import UserPublic
 from blog.security import csrf_token, pop_flashes
 from blog.text import excerpt, reading_minutes, render_markdown
 
 
-def make_templates(directory: Path) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=directory, context_processors=[_layout_context])
+def make_templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(
+        directory=settings.templates_dir, context_processors=[_layout_context]
+    )
+    templates.env.globals["site_name"] = settings.site_name
+    templates.env.globals["site_description"] = settings.site_description
+    templates.env.globals["absolute_url"] = absolute_url
     templates.env.filters["date"] = _format_date
     templates.env.filters["datetime"] = _format_datetime
     templates.env.filters["markdown"] = render_markdown
@@ -28,6 +33,16 @@ def render(
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, template, context or {}, status_code=status_code)
+
+
+def absolute_url(request: Request, path: str) -> str:
+    """The full address of a path on this site, for feeds, the sitemap and canonical links.
+
+    BASE_URL when it is set, so a site behind a proxy or CDN never publishes an internal
+    address and a forged Host header never reaches a published link.
+    """
+    base_url = request.app.state.settings.base_url or str(request.base_url)
+    return base_url.rstrip("/") + path
 
 
 def _layout_context(request: Request) -> dict[str, Any]:

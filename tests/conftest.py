@@ -139,7 +139,11 @@ def database_url(migrated_database, tmp_path) -> str:
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret")
+    # Every test client comes from one address: per-address limits are off, except in the
+    # tests of those limits.
+    return Settings(
+        database_url=database_url, secret_key="test-secret", registrations_per_address=0
+    )
 
 
 @pytest.fixture
@@ -361,7 +365,12 @@ def running_server(
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = directory / f"server-{port}.log"
-    environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-secret"}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "live-secret",
+        "REGISTRATIONS_PER_ADDRESS": "0",
+    }
     command = command or [
         sys.executable, "-m", "uvicorn", "blog.main:app", "--app-dir", str(PROJECT_ROOT),
     ]  # fmt: skip

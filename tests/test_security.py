@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 
-from blog.config import DEVELOPMENT_SECRET_KEY
+from blog.app import create_app
+from blog.config import DEVELOPMENT_SECRET_KEY, Settings
 from tests.conftest import (
     DEFAULT_PASSWORD,
     assert_html_page,
@@ -64,6 +65,64 @@ def test_a_post_without_this_sessions_csrf_token_is_refused_and_changes_nothing(
     assert_html_page(response, 403)
     assert snapshot(session) == before
     assert signed_in_name(client.get("/").text) == logged_in.name
+
+
+CROSS_SITE_HEADERS = [
+    {"origin": "http://evil.example"},
+    {"origin": "null"},
+    {"origin": "http://testserver.evil.example"},
+    {"sec-fetch-site": "cross-site"},
+    {"origin": "http://testserver", "sec-fetch-site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE_HEADERS)
+@pytest.mark.parametrize(("path", "data"), POST_ROUTES)
+def test_a_post_from_another_site_is_refused_even_with_a_valid_token(
+    client, logged_in, make_blog, session, path, data, headers
+):
+    blog = make_blog(author=logged_in)
+    path = path.format(blog=blog.id, me=logged_in.id)
+    data = {name: value.format(email=logged_in.email) for name, value in data.items()}
+    before = snapshot(session)
+
+    response = client.post(
+        path, data={**data, "csrf_token": csrf_token_of(client)}, headers=headers
+    )
+
+    assert_html_page(response, 403)
+    assert "another site" in response.text
+    assert snapshot(session) == before
+    assert signed_in_name(client.get("/").text) == logged_in.name
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"origin": "http://testserver"}, {"sec-fetch-site": "same-origin"}],
+    ids=["no origin", "own origin", "same-origin fetch"],
+)
+def test_a_post_from_this_site_or_with_no_origin_is_accepted(client, logged_in, headers):
+    data = {"title": "Mine", "body": "Written here.", "csrf_token": csrf_token_of(client)}
+
+    assert client.post("/blogs", data=data, headers=headers).status_code == 303
+
+
+def test_behind_a_proxy_the_base_urls_origin_is_this_site(database_url, make_user):
+    app = create_app(
+        Settings(database_url=database_url, secret_key="k", base_url="https://blog.example.com")
+    )
+    try:
+        with TestClient(app, follow_redirects=False) as client:
+            client.headers["host"] = "blog.example.com"
+            log_in(client, make_user())
+            data = {"title": "Mine", "body": "Written here.", "csrf_token": csrf_token_of(client)}
+            response = client.post(
+                "/blogs", data=data, headers={"origin": "https://blog.example.com"}
+            )
+    finally:
+        app.state.engine.dispose()
+
+    assert response.status_code == 303
 
 
 def test_a_post_from_a_visitor_with_no_session_is_refused(app, make_user, session):

@@ -15,12 +15,12 @@ from blog.blogs import newest_blogs, popular_tags, sitemap_blogs
 from blog.db import SessionDep
 from blog.deps import ExistingUser, TagInAddress
 from blog.models import BlogPublic, User, UserPublic, blog_path
+from blog.pages import absolute_url
 from blog.text import excerpt, render_markdown
 from blog.users import authors_with_blog_counts
 
 router = APIRouter()
 
-SITE_NAME = "Blog"
 FEED_SIZE = 20
 ATOM_MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 SITEMAP_MEDIA_TYPE = "application/xml; charset=utf-8"
@@ -93,12 +93,12 @@ def sitemap(request: Request, session: SessionDep):
         for name, _ in popular_tags(session=session, limit=SITEMAP_MAX_TAGS)
     ]
     urls: list[dict[str, str | None]] = [
-        {"loc": _absolute(request, path), "lastmod": None} for path in paths[:SITEMAP_MAX_URLS]
+        {"loc": absolute_url(request, path), "lastmod": None} for path in paths[:SITEMAP_MAX_URLS]
     ]
     for blog in sitemap_blogs(session=session, limit=SITEMAP_MAX_URLS - len(urls)):
         path = blog_path(blog.id, blog.title)
         changed = _last_changed(blog.updated_at, blog.published_at).astimezone(UTC)
-        urls.append({"loc": _absolute(request, path), "lastmod": changed.date().isoformat()})
+        urls.append({"loc": absolute_url(request, path), "lastmod": changed.date().isoformat()})
     body = _render(request, "feeds/sitemap.xml", urls=urls)
     return Response(body, media_type=SITEMAP_MEDIA_TYPE)
 
@@ -106,7 +106,7 @@ def sitemap(request: Request, session: SessionDep):
 @router.get("/robots.txt")
 def robots(request: Request):
     lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOWED)]
-    lines += ["", f"Sitemap: {_absolute(request, '/sitemap.xml')}"]
+    lines += ["", f"Sitemap: {absolute_url(request, '/sitemap.xml')}"]
     return PlainTextResponse("\n".join(lines) + "\n")
 
 
@@ -119,16 +119,19 @@ def _atom_response(
     blogs: list[BlogPublic],
     author: User | None = None,
 ) -> Response:
+    settings = request.app.state.settings
+    site_name = settings.site_name
     entries = [_entry(request, blog) for blog in blogs]
     updated = max((entry["updated_at"] for entry in entries), default=EMPTY_FEED_UPDATED)
     feed = {
-        "id": _absolute(request, page_path),
-        "title": _xml_text(f"{title} · {SITE_NAME}"),
+        "id": absolute_url(request, page_path),
+        "title": _xml_text(f"{title} · {site_name}"),
+        "subtitle": _xml_text(settings.site_description),
         "updated": _rfc3339(updated),
-        "self_url": _absolute(request, feed_path),
-        "page_url": _absolute(request, page_path),
+        "self_url": absolute_url(request, feed_path),
+        "page_url": absolute_url(request, page_path),
         "author": _author(request, author) if author is not None else None,
-        "generator": SITE_NAME,
+        "generator": _xml_text(site_name),
         "entries": entries,
     }
     return Response(_render(request, "feeds/atom.xml", feed=feed), media_type=ATOM_MEDIA_TYPE)
@@ -136,9 +139,9 @@ def _atom_response(
 
 def _entry(request: Request, blog: BlogPublic) -> dict[str, Any]:
     updated_at = _last_changed(blog.updated_at, blog.published_at)
-    link = _absolute(request, blog.path)
+    link = absolute_url(request, blog.path)
     return {
-        "id": _absolute(request, f"/blogs/{blog.id}"),
+        "id": absolute_url(request, f"/blogs/{blog.id}"),
         "title": _xml_text(blog.title),
         "link": link,
         "published": _rfc3339(blog.published_at or updated_at),
@@ -153,18 +156,13 @@ def _entry(request: Request, blog: BlogPublic) -> dict[str, Any]:
 
 
 def _author(request: Request, user: User | UserPublic) -> dict[str, str]:
-    return {"name": _xml_text(user.name), "uri": _absolute(request, f"/users/{user.id}")}
+    return {"name": _xml_text(user.name), "uri": absolute_url(request, f"/users/{user.id}")}
 
 
 def _render(request: Request, template: str, **context: Any) -> str:
     # Straight from the environment, not through pages.render: a feed reader needs no layout,
     # and the layout's context would pop the visitor's flash messages.
     return request.app.state.templates.env.get_template(template).render(**context)
-
-
-def _absolute(request: Request, path: str) -> str:
-    """The full address of a path on this site, as the request reached it."""
-    return str(request.base_url).rstrip("/") + path
 
 
 def _last_changed(updated_at: datetime, published_at: datetime | None) -> datetime:
