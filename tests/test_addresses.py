@@ -80,7 +80,7 @@ def test_the_blog_page_names_its_current_address_as_canonical(client, make_blog)
 
     html = client.get(f"/blogs/{blog.id}/canonical").text
 
-    assert f'<link rel="canonical" href="/blogs/{blog.id}/canonical">' in html
+    assert f'<link rel="canonical" href="http://testserver/blogs/{blog.id}/canonical">' in html
 
 
 @pytest.mark.parametrize("suffix", ["", "/any-slug"])
