@@ -28,9 +28,10 @@ from blog.deps import (
     optional_user,
 )
 from blog.forms import MAX_FORM_BYTES
+from blog.logs import ClientDisconnect, add_request_log, client_disconnected, configure_logging
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pages import make_templates, render
-from blog.routes import auth, blogs, feeds, search, tags, users
+from blog.routes import auth, blogs, feeds, health, search, tags, users
 
 logger = logging.getLogger("blog")
 
@@ -70,6 +71,7 @@ FALLBACK_ERROR_PAGE = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(settings)
     settings.check_safe()
     secret_key = settings.secret_key
     if not secret_key:
@@ -127,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
+    # Around all of it, Starlette's 500 handling included, so every answer is logged with an id.
+    add_request_log(app)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     # Every page shows who is logged in, so every route loads the user once.
     for router in (
@@ -138,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search.router,
     ):
         app.include_router(router, dependencies=[Depends(optional_user)])
+    # Probes: no user, no page, no database unless asked for readiness.
+    app.include_router(health.router)
     _add_error_pages(app)
     return app
 
@@ -202,6 +208,9 @@ def _add_error_pages(app: FastAPI) -> None:
         title = ERROR_TITLES.get(status_code, "Error")
         context = {"status_code": status_code, "title": title, "message": message}
         return render(request, "error.html", context, status_code=status_code)
+
+    # A client that hung up mid-body: one quiet line, not an "Unhandled error".
+    app.add_exception_handler(ClientDisconnect, client_disconnected)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):

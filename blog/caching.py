@@ -58,6 +58,8 @@ class ConditionalGetMiddleware:
 def _is_cacheable(start: Message) -> bool:
     headers = Headers(raw=start.setdefault("headers", []))
     media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if "no-store" in headers.get("cache-control", "").lower():
+        return False  # not to be kept by anyone (the health checks): no ETag, no 304
     # A response with an ETag of its own (StaticFiles) already answers conditional requests.
     return start["status"] == 200 and media_type in CACHEABLE_TYPES and "etag" not in headers
 
