@@ -1,6 +1,7 @@
 """Settings a person running the site sets: its name, its public address, the hosts it answers
 to, and what production refuses."""
 
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -218,3 +219,26 @@ def test_uvicorn_in_production_without_a_secret_key_exits_with_one_line(tmp_path
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_production_without_a_public_address_warns_that_hosts_are_trusted(database_url, caplog):
+    settings = Settings(database_url=database_url, environment="production", secret_key=SECRET)
+
+    with caplog.at_level(logging.WARNING, logger="blog"):
+        create_app(settings).state.engine.dispose()
+
+    assert any("BASE_URL" in record.getMessage() for record in caplog.records)
+
+
+def test_production_with_a_base_url_does_not_warn_about_hosts(database_url, caplog):
+    settings = Settings(
+        database_url=database_url,
+        environment="production",
+        secret_key=SECRET,
+        base_url="https://blog.example.com",
+    )
+
+    with caplog.at_level(logging.WARNING, logger="blog"):
+        create_app(settings).state.engine.dispose()
+
+    assert not any("BASE_URL" in record.getMessage() for record in caplog.records)
