@@ -1,6 +1,7 @@
 """The app factory: settings in, a ready FastAPI app out."""
 
 import logging
+import sys
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from urllib.parse import urlencode
@@ -10,7 +11,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DatabaseError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -18,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blog.caching import ConditionalGetMiddleware
 from blog.config import DEVELOPMENT_SECRET_KEY, Settings
-from blog.db import make_engine
+from blog.db import database_is_unavailable, make_engine, one_line
 from blog.deps import (
     BAD_HOST_MESSAGE,
     LoginRequired,
@@ -89,11 +96,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # schema that is behind stops the start-up with a message naming `blog db upgrade`.
         try:
             await run_in_threadpool(ensure_schema, engine)
-        except SchemaBehind as error:
-            logger.error("%s", error)
-            raise
-        except OperationalError as error:
-            logger.error("Cannot reach the database at start-up: %s", error.orig)
+        except (SchemaBehind, DBAPIError) as error:
+            if isinstance(error, SchemaBehind):
+                logger.error("%s", error)
+            elif database_is_unavailable(error):
+                database = engine.url.render_as_string(hide_password=True)
+                logger.error(
+                    "Cannot use the database %s at start-up: %s", database, one_line(error.orig)
+                )
+            else:
+                raise
+            # Said in one line: QuietStartupFailure keeps the traceback out of the server's log.
+            app.state.explained_startup_failure = error
             raise
         # The engine lives as long as the app object, not one serving of it (tests start an
         # app several times), so it is not disposed here; the process's exit closes it.
@@ -110,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.add_middleware(QuietStartupFailure)
     app.state.settings = settings
     app.state.allowed_hosts = settings.host_names()
     app.state.engine = engine
@@ -146,6 +161,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     _add_error_pages(app)
     return app
+
+
+class QuietStartupFailure:
+    """Sends a start-up failure the lifespan has explained in its log line without a traceback.
+
+    Starlette tells the server that start-up failed with the traceback as the message, and
+    uvicorn prints it: for a database that cannot be used or a schema that is behind, a page
+    of our frames under the one line that says what to do.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_quietly(message: Message) -> None:
+            # Starlette sends this while handling the error, so it is the one being handled.
+            explained = getattr(scope["app"].state, "explained_startup_failure", None)
+            if message["type"] == "lifespan.startup.failed" and sys.exc_info()[1] is explained:
+                message = {**message, "message": ""}
+            await send(message)
+
+        await self.app(scope, receive, send_quietly)
 
 
 class SecurityHeadersMiddleware:
@@ -236,13 +277,26 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
+    @app.exception_handler(DatabaseError)
     async def database_unavailable(request: Request, error: DBAPIError):
-        # The pool checks connections before use, so once the database is back the next
-        # request simply works; until then every request says so, quickly.
+        if not database_is_unavailable(error):
+            # An IntegrityError, DataError, ProgrammingError...: a bug, for the 500 page.
+            raise error
+        # The pool checks connections before use and drops broken ones, so once the database
+        # is back the next request simply works; until then every request says so, quickly.
         logger.error(
-            "Database unavailable on %s %s: %s", request.method, request.url.path, error.orig
+            "Database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            one_line(error.orig),
         )
-        response = error_page(request, 503)
+        try:
+            # Drawn from what the request already holds (the user's name was copied when
+            # loaded), never from the session that just failed.
+            response = error_page(request, 503)
+        except Exception:
+            logger.exception("The 503 page failed on %s %s", request.method, request.url.path)
+            response = HTMLResponse(FALLBACK_ERROR_PAGE, status_code=503)
         response.headers["Retry-After"] = "5"
         return response
 

@@ -8,12 +8,13 @@ from contextlib import contextmanager
 
 import uvicorn
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from tqdm import tqdm
 
 from blog.config import Settings
-from blog.db import make_engine
+from blog.db import database_is_unavailable, make_engine, one_line
 from blog.forms import error_messages
 from blog.migrate import (
     SchemaBehind,
@@ -34,10 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(arguments, "run"):
         parser.print_help()
         return 2
+    settings = Settings()
     try:
-        return arguments.run(arguments, Settings()) or 0
+        return arguments.run(arguments, settings) or 0
     except SchemaBehind as error:
         print(f"blog: {error}", file=sys.stderr)
+        return 1
+    except DBAPIError as error:
+        # Unreachable, unwritable, not a database: one line saying so, not a traceback. Other
+        # database errors are bugs, and their traceback is what helps.
+        if not database_is_unavailable(error):
+            raise
+        database = make_url(settings.database_url).render_as_string(hide_password=True)
+        print(f"blog: cannot use the database {database}: {one_line(error.orig)}", file=sys.stderr)
         return 1
 
 

@@ -1,16 +1,35 @@
 """The engine, built from settings, and the one session per request."""
 
+import contextlib
+import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import URL, Engine, event, make_url
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DatabaseError, DisconnectionError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
 # SQLite waits this long for another writer's lock before giving up, so concurrent
 # requests queue instead of failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+# SQLite's (primary) result codes that say the connection itself is no good, whatever it is
+# asked next: opened read-only (the file was not writable then), I/O failing, the file not a
+# database (any more). Such a connection is dropped, so the next one sees the file as it is now.
+SQLITE_READONLY = 8
+SQLITE_IOERR = 10
+SQLITE_CORRUPT = 11
+SQLITE_CANTOPEN = 14
+SQLITE_NOTADB = 26
+BROKEN_CONNECTION_CODES = frozenset(
+    {SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_NOTADB}
+)
+# Marks, in a connection record's `info`, a connection opened while its file was not writable.
+READ_ONLY = "blog_opened_read_only"
 
 
 def sqlite_file(url: str | URL) -> Path | None:
@@ -19,6 +38,22 @@ def sqlite_file(url: str | URL) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database)
+
+
+def database_is_unavailable(error: BaseException) -> bool:
+    """Whether an error says the database cannot be used just now (unreachable, unwritable,
+    not a database, its file deleted) rather than that a query is wrong.
+
+    `IntegrityError`, `DataError`, `ProgrammingError` and the rest are `DatabaseError`s too,
+    but they are bugs, not outages: only the plain `DatabaseError` (SQLite's "file is not a
+    database", "database disk image is malformed") counts.
+    """
+    return isinstance(error, OperationalError | InterfaceError) or type(error) is DatabaseError
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (drivers' messages may span several), for the log."""
+    return " ".join(str(error).split())
 
 
 def make_engine(
@@ -43,18 +78,101 @@ def make_engine(
         # Requests run in a thread pool, so a connection may move between threads.
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
     )
+    database = sqlite_file(database_url)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection, _connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL lets readers carry on while one request writes; only a file can hold it.
-        if sqlite_file(database_url) is not None:
+        if database is not None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.close()
 
+    event.listen(engine, "handle_error", _drop_broken_sqlite_connections)
+    if database is not None:
+        _watch_the_file(engine, database.absolute())
     return engine
+
+
+def _drop_broken_sqlite_connections(context: ExceptionContext) -> None:
+    """Treat a connection SQLite says is broken as lost, so the pool replaces it.
+
+    A connection opened while the file could not be written stays read-only after the
+    permissions are fixed, one that met an I/O error or a file that is not a database may
+    keep failing: marked as a disconnect, it is thrown away, with the rest of the pool
+    opened before it, and the next request opens a new one that sees the file as it is now.
+    """
+    code = getattr(context.original_exception, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in BROKEN_CONNECTION_CODES:
+        context.is_disconnect = True
+
+
+def _watch_the_file(engine: Engine, path: Path) -> None:
+    """Checks on the database file where a connection is opened or taken from the pool.
+
+    Deleted or replaced: SQLite keeps writing to the file it has open even after it is
+    unlinked, so every save would seem to work and be lost at the next start, and a new
+    connection would create a new, empty file at the same path. The file's identity (device
+    and inode) is noted at the first connection; each checkout compares the path's (one
+    `os.stat`), and a connection to a file that is no longer there is dropped and no new one
+    is opened: every request gets the 503 page, logged with one line saying why, until the
+    file is restored and the site restarted. Before the first connection anything goes, so
+    the first start creates a missing file.
+
+    Not writable: SQLite then opens the file read-only for good, and while any connection
+    that opened it so is open, the process's later connections to the file are read-only
+    too (they share its `-shm` mapping). So a connection opened while the file was not
+    writable (one `os.access` per new connection) is closed when it is returned, never
+    pooled: once the file is writable again, the next request opens it read-write.
+    """
+    first_seen: list[tuple[int, int]] = []
+
+    def what_happened() -> str | None:
+        """What became of the file since the first connection; None if nothing (known)."""
+        if not first_seen:
+            return None
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            change = "deleted"
+        except OSError:
+            return None  # it cannot be looked at (permissions): SQLite says what it finds
+        else:
+            if (status.st_dev, status.st_ino) == first_seen[0]:
+                return None
+            change = "replaced by another file"
+        return (
+            f"the database file {path} was {change} while the site was running; "
+            "restore it and restart the site (nothing can be saved until then)"
+        )
+
+    @event.listens_for(engine, "do_connect")
+    def _refuse_to_open(_dialect, _connection_record, _cargs, _cparams):
+        if problem := what_happened():
+            # A driver error, so it reaches the app as an OperationalError: the 503 page.
+            raise sqlite3.OperationalError(problem)
+
+    @event.listens_for(engine, "connect")
+    def _note_the_file(_dbapi_connection, connection_record):
+        if not first_seen:
+            with contextlib.suppress(OSError):
+                status = os.stat(path)
+                first_seen.append((status.st_dev, status.st_ino))
+        connection_record.info[READ_ONLY] = not os.access(path, os.W_OK)
+
+    @event.listens_for(engine, "checkout")
+    def _check_the_file(_dbapi_connection, _connection_record, _connection_proxy):
+        if problem := what_happened():
+            # The pool drops this connection and opens another, which `_refuse_to_open` stops.
+            raise DisconnectionError(problem)
+
+    @event.listens_for(engine, "checkin")
+    def _close_a_read_only_connection(_dbapi_connection, connection_record):
+        if connection_record.info.get(READ_ONLY):
+            # Closed now; the pool opens a new connection in its place when next asked.
+            connection_record.invalidate()
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -63,4 +181,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Closed when the route returns (its page is rendered by then), before the response is sent,
+# so the connection is back in the pool before the client can send its next request: a
+# connection SQLite opened read-only is closed by then too (see `_watch_the_file`).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from blog.blogs import is_visible
 from blog.db import SessionDep
 from blog.forms import read_form
-from blog.models import Blog, User, is_tag, normalize_tag
+from blog.models import Blog, User, UserPublic, is_tag, normalize_tag
 from blog.security import USER_SESSION_KEY, csrf_token_is_valid
 
 # The largest id a 64-bit integer column holds; anything above is simply not there.
@@ -101,10 +101,14 @@ async def require_csrf(request: Request, form: FormDep) -> None:
 
 
 def optional_user(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user, or None; also kept on the request for the page layout."""
+    """The logged-in user, or None; a plain copy is kept on the request for the page layout.
+
+    A copy, not the row: an error page drawn after the session failed (a write the database
+    refused) must still show who is logged in, without loading anything from that session.
+    """
     user_id = request.session.get(USER_SESSION_KEY)
     user = session.get(User, user_id) if isinstance(user_id, int) else None
-    request.state.user = user
+    request.state.user = UserPublic.model_validate(user) if user else None
     return user
 
 

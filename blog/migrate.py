@@ -54,15 +54,20 @@ def _migrate(alembic_command: Callable[[Config, str], None], engine: Engine, rev
 
 def ensure_schema(engine: Engine) -> None:
     """Bring SQLite up to date by itself; on any other database only check, never change."""
+    current, head = current_revision(engine), head_revision(engine)
+    if current == head:
+        # Nothing to write, so no lock file either: an up-to-date file the site may only read
+        # (a read-only mount, permissions being fixed) still serves its pages.
+        return
     if engine.dialect.name == "sqlite":
+        # Under the lock, Alembic reads the revision again: another worker may have just
+        # upgraded, and then there is nothing left to do.
         upgrade(engine)
         return
-    current, head = current_revision(engine), head_revision(engine)
-    if current != head:
-        raise SchemaBehind(
-            f"The database schema is at revision {current or 'none'}, this code needs {head}. "
-            "Run `blog db upgrade` (with the same DATABASE_URL), then start again."
-        )
+    raise SchemaBehind(
+        f"The database schema is at revision {current or 'none'}, this code needs {head}. "
+        "Run `blog db upgrade` (with the same DATABASE_URL), then start again."
+    )
 
 
 @contextmanager

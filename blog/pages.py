@@ -46,9 +46,11 @@ def absolute_url(request: Request, path: str) -> str:
 
 
 def _layout_context(request: Request) -> dict[str, Any]:
+    # The copy `optional_user` took: a page (an error page above all) never loads the user
+    # from a session that may have failed since.
     user = getattr(request.state, "user", None)
     return {
-        "current_user": UserPublic.model_validate(user) if user else None,
+        "current_user": user if isinstance(user, UserPublic) else None,
         # A callable, so only pages with a form give the visitor a session cookie.
         "csrf_token": lambda: csrf_token(request),
         "flashes": pop_flashes(request),
