@@ -24,7 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blog.caching import ConditionalGetMiddleware
-from blog.config import DEVELOPMENT_SECRET_KEY, Settings
+from blog.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
 from blog.db import database_is_unavailable, make_engine, one_line
 from blog.deps import (
     BAD_HOST_MESSAGE,
@@ -87,6 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Anyone can forge a login. Set SECRET_KEY before putting this site online."
         )
         secret_key = DEVELOPMENT_SECRET_KEY
+    if settings.environment == Environment.PRODUCTION and settings.host_names() is None:
+        logger.warning(
+            "Neither BASE_URL nor ALLOWED_HOSTS is set: feeds and the sitemap take their "
+            "addresses from each request's Host header. Set BASE_URL to the public address."
+        )
 
     engine = make_engine(settings.database_url, **settings.engine_options())
 
