@@ -163,6 +163,8 @@ def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
         workers=arguments.workers,
         reload=arguments.reload,
         proxy_headers=True,
+        # The blog logs every request itself (blog.logs), without the query string.
+        access_log=False,
     )
     return 0
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.exc import DBAPIError
 
+from blog.db import one_line
 from blog.migrate import current_revision, head_revision
 
 router = APIRouter()
@@ -57,7 +58,7 @@ def readiness_problem(app: FastAPI) -> Problem | None:
     except Exception as error:  # whatever fails, a probe gets its one line, never a 500
         cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
         answer = f"Database unavailable ({type(cause).__name__})"
-        return Problem(answer, f"{answer}: {_one_line(cause)}")
+        return Problem(answer, f"{answer}: {one_line(cause)[:MAX_DETAIL_CHARS]}")
     head = _schema_head(app)
     if current != head:
         answer = (
@@ -75,14 +76,6 @@ def _schema_head(app: FastAPI) -> str | None:
     except AttributeError:
         app.state.schema_head = head_revision(app.state.engine)
         return app.state.schema_head
-
-
-def _one_line(error: BaseException) -> str:
-    """The error's message on one line (drivers write several), and not too long."""
-    detail = " ".join(str(error).split())
-    if len(detail) > MAX_DETAIL_CHARS:
-        detail = detail[: MAX_DETAIL_CHARS - 1] + "…"
-    return detail
 
 
 def _log_change(app: FastAPI, problem: Problem | None) -> None:

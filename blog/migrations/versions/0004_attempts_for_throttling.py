@@ -28,9 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_attempt_action_key_created_at", "attempt", ["action", "key", "created_at"]
-    )
+    op.create_index("ix_attempt_action_key_created_at", "attempt", ["action", "key", "created_at"])
     op.create_index("ix_attempt_created_at", "attempt", ["created_at"])
 
 
