@@ -35,6 +35,9 @@ TAGS_PER_BLOG = 10
 SLUG_MAX_LENGTH = 80
 # A tag is a word that may go on with + # . _ or - ("c++", "c#", "node.js", "web-dev").
 TAG_PATTERN = re.compile(r"\w[\w+#.\-]*")
+# The largest number an Integer column holds on every database the blog runs on: PostgreSQL's
+# INTEGER is 32 bits (SQLite's is 64).
+MAX_INTEGER = 2**31 - 1
 # Paths under /blogs/{id}/ that are pages of their own, so never a slug.
 RESERVED_SLUGS = frozenset({"edit", "delete"})
 
@@ -139,15 +142,37 @@ def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _int_or_none(value: object) -> object:
-    return value if isinstance(value, int) or str(value).strip().isdigit() else None
+def _version_or_none(value: object) -> int | None:
+    """The version a form says it was opened on, or None when what it holds cannot be one.
+
+    Only ASCII digits name a version ("²" and "٣" are digits to `str.isdigit`, not to `int`
+    parsing), and only from 1 up to one below MAX_INTEGER, since a save writes the next version
+    into the column. Anything else is garbage no browser sends. It skips the conflict check, so
+    the save goes through: refusing it at the field would draw the form again with the same
+    garbage in its hidden field, and the author could never save it; passing it on to the
+    database was a 500 (SQLite: "OverflowError: Python int too large to convert to SQLite
+    INTEGER"; PostgreSQL: "NumericValueOutOfRange: integer out of range").
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        # The length check first, so a form of thousands of digits is never parsed.
+        if len(text) > len(str(MAX_INTEGER)) or not (text.isascii() and text.isdigit()):
+            return None
+        value = int(text)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value < MAX_INTEGER:
+        return value
+    return None
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
     """A time typed without a zone is UTC (the form says so)."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC) if value is not None else None
+    try:
+        return value.astimezone(UTC) if value is not None else None
+    except OverflowError:
+        # 0001-01-01T00:00+14:00 or 9999-12-31T23:59-14:00: in UTC, outside the calendar.
+        raise ValueError("Choose a time between the years 1 and 9999 (UTC).") from None
 
 
 TagList = Annotated[
@@ -320,8 +345,9 @@ class BlogUpdate(BlogPublishing):
     status: BlogStatus | None = None
     tags: TagList | None = None
     # The version the form was opened on; see Blog.version. Garbage there (no browser sends
-    # any) only skips the check rather than leaving the author a form they cannot save.
-    version: Annotated[int | None, BeforeValidator(_int_or_none)] = None
+    # any), numbers too large for the column included, only skips the check rather than
+    # leaving the author a form they cannot save (see _version_or_none).
+    version: Annotated[int | None, BeforeValidator(_version_or_none)] = None
 
 
 class BlogPublic(BlogBase):
