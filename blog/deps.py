@@ -12,8 +12,9 @@ from blog.forms import read_form
 from blog.models import Blog, User, UserPublic, is_tag, normalize_tag
 from blog.security import USER_SESSION_KEY, csrf_token_is_valid
 
-# The largest id a 64-bit integer column holds; anything above is simply not there.
-MAX_ID = 2**63 - 1
+# The largest id an INTEGER primary key holds on every database (32 bits on PostgreSQL);
+# anything above is simply not there, and asking the database would be an error, not a miss.
+MAX_ID = 2**31 - 1
 
 BlogId = Annotated[int, Path(ge=1, le=MAX_ID)]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]

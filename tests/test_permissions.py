@@ -15,7 +15,7 @@ PROTECTED_POSTS = [
 ]
 
 # Missing, not a number, zero, negative, one past a 64-bit integer, and far past it.
-BAD_IDS = ["424242", "abc", "0", "-1", str(2**63), str(10**30)]
+BAD_IDS = ["424242", "abc", "0", "-1", str(2**31), str(2**63), str(10**30)]
 
 
 @pytest.mark.parametrize(("path", "data"), PROTECTED_POSTS)
