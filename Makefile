@@ -45,3 +45,13 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov
+
+# Speed, measured before anything is optimised (bench/README.md): the blog next to a bare ASGI
+# ceiling and a hand-written page. Takes a few minutes; BENCH_ARGS="--scale" for the 1k-vs-1M
+# table. bench-smoke only checks that it all still works (well under a minute).
+.PHONY: bench bench-smoke
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-smoke: install
+	$(BIN)/python bench/run.py --smoke
