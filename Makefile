@@ -2,10 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# A second venv with every dependency at the oldest version pyproject.toml allows.
+FLOORS_VENV := .venv-floors
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for the SQLite runs; JOBS=0 runs them in one process.
+JOBS ?= 2
 
-.PHONY: install run test test-sqlite test-postgresql lint format clean
+.PHONY: install run test test-sqlite test-postgresql test-floors check-wheel lint format clean
 
 install: $(VENV)/.installed
 
@@ -24,16 +28,45 @@ run: install
 test: lint
 	.ci/with-postgres $(MAKE) --no-print-directory test-sqlite test-postgresql
 
+# Coverage measures the xdist workers (and the servers tests start) as subprocesses, from their
+# first line (pyproject.toml's [tool.coverage.run]), and adds them up; under 90% fails.
 test-sqlite: install
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest -n $(JOBS)
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
 
-# Needs TEST_DATABASE_URL; the browser tests are left to the SQLite run.
+# Needs TEST_DATABASE_URL; the browser tests are left to the SQLite run. One process: every
+# app in this run shares the one database.
 test-postgresql: install
 	@if [ -z "$$TEST_DATABASE_URL" ]; then \
 		echo "Skipping the PostgreSQL run: no server (TEST_DATABASE_URL is unset)."; \
 	else \
 		TEST_BACKEND=postgresql $(BIN)/python -m pytest --ignore=tests/e2e -q; \
 	fi
+
+# The dependency floors: lint with the oldest ruff, then the suite without the browser tests
+# (on SQLite, with PostgreSQL for the tests that need it, so psycopg's floor is tried too).
+test-floors: $(FLOORS_VENV)/.installed
+	$(FLOORS_VENV)/bin/ruff check --no-cache blog tests
+	$(FLOORS_VENV)/bin/ruff format --no-cache --check blog tests
+	.ci/with-postgres $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider -n $(JOBS) \
+		--ignore=tests/e2e
+
+# .ci/floors.txt pins each dependency to its floor; check-floors fails if it and pyproject.toml
+# disagree. A fresh venv every time they change, so no newer version lingers.
+$(FLOORS_VENV)/.installed: pyproject.toml .ci/floors.txt | $(VENV)/.installed
+	$(BIN)/python .ci/check-floors
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS_VENV)/bin/python -m pip install --quiet -c .ci/floors.txt -e '.[dev]'
+	touch $@
+
+# Build the sdist and a wheel from it, install the wheel in a new venv outside the checkout,
+# and serve a seeded blog from an empty folder: every page, its stylesheet and the feed.
+check-wheel: install
+	.ci/check-wheel
 
 lint: install
 	$(BIN)/ruff check blog tests
@@ -44,7 +77,7 @@ format: install
 	$(BIN)/ruff format blog tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) $(FLOORS_VENV) .pytest_cache .coverage .coverage.* htmlcov
 
 # Speed, measured before anything is optimised (bench/README.md): the blog next to a bare ASGI
 # ceiling and a hand-written page. Takes a few minutes; BENCH_ARGS="--scale" for the 1k-vs-1M
