@@ -28,11 +28,12 @@ run: install
 test: lint
 	.ci/with-postgres $(MAKE) --no-print-directory test-sqlite test-postgresql
 
-# Coverage measures the xdist workers (and the servers tests start) as subprocesses, from their
-# first line (pyproject.toml's [tool.coverage.run]), and adds them up; under 90% fails.
+# Coverage follows each xdist worker from its first line (pyproject.toml's [tool.coverage.run];
+# .ci/coverage_in_workers.py keeps it out of the servers tests start) and adds them up; under
+# 90% fails.
 test-sqlite: install
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest -n $(JOBS)
+	PYTHONPATH=$(CURDIR)/.ci $(BIN)/coverage run -m pytest -p coverage_in_workers -n $(JOBS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
