@@ -37,13 +37,15 @@ test-sqlite: install
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
-# Needs TEST_DATABASE_URL; the browser tests are left to the SQLite run. One process: every
-# app in this run shares the one database.
+# Needs TEST_DATABASE_URL; the browser tests are left to the SQLite run. Each xdist worker gets
+# a database of its own on that server (.ci/database_per_worker.py).
 test-postgresql: install
 	@if [ -z "$$TEST_DATABASE_URL" ]; then \
 		echo "Skipping the PostgreSQL run: no server (TEST_DATABASE_URL is unset)."; \
 	else \
-		TEST_BACKEND=postgresql $(BIN)/python -m pytest --ignore=tests/e2e -q; \
+		echo "TEST_BACKEND=postgresql pytest -n $(JOBS) --ignore=tests/e2e -q"; \
+		TEST_BACKEND=postgresql PYTHONPATH=$(CURDIR)/.ci $(BIN)/python -m pytest \
+			-p database_per_worker -n $(JOBS) --ignore=tests/e2e -q; \
 	fi
 
 # The dependency floors: lint with the oldest ruff, then the suite without the browser tests
