@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 from slugify import slugify
-from sqlalchemy import DateTime, Index, Text, TypeDecorator
+from sqlalchemy import Column, Computed, DateTime, Index, String, Text, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
 NAME_MAX_LENGTH = 100
@@ -203,9 +203,21 @@ class UserBase(SQLModel):
 
 
 class User(UserBase, table=True):
+    # /users lists authors by name, whatever its case, a page at a time from this index.
+    __table_args__ = (Index("ix_user_name_key_id", "name_key", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # The name in lower case, the order of /users; computed by the database.
+    name_key: str | None = Field(
+        default=None,
+        sa_column=Column(String(NAME_MAX_LENGTH), Computed("lower(name)", persisted=True)),
+    )
+    # How many of their blogs have a publishing time: published or scheduled, never drafts.
+    # Kept by the database on every write (migration 0005's triggers); readers subtract the few
+    # still scheduled (see blog.users), since time alone publishes those.
+    dated_blog_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     blogs: list["Blog"] = Relationship(back_populates="author", cascade_delete=True)
 
@@ -255,9 +267,16 @@ def status_at(published_at: datetime | None, now: datetime) -> BlogStatus:
 
 class BlogTagLink(SQLModel, table=True):
     __tablename__ = "blog_tag"
+    # A tag's page reads its published blogs newest first from this index alone.
+    __table_args__ = (
+        Index("ix_blog_tag_tag_id_published_at_blog_id", "tag_id", "published_at", "blog_id"),
+    )
 
     blog_id: int = Field(foreign_key="blog.id", primary_key=True, ondelete="CASCADE")
-    tag_id: int = Field(foreign_key="tag.id", primary_key=True, ondelete="CASCADE", index=True)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True, ondelete="CASCADE")
+    # The blog's published_at, copied here by the database whenever either changes (migration
+    # 0005's triggers); nothing in Python writes it.
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TagBase(SQLModel):
@@ -266,6 +285,9 @@ class TagBase(SQLModel):
 
 class Tag(TagBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # How many blogs with a publishing time (published or scheduled) carry it; kept by the
+    # database like User.dated_blog_count, and indexed for the most used tags first.
+    dated_blog_count: int = Field(default=0, index=True, sa_column_kwargs={"server_default": "0"})
 
     blogs: list["Blog"] = Relationship(back_populates="tags", link_model=BlogTagLink)
 
@@ -280,12 +302,15 @@ class BlogBase(SQLModel):
 
 
 class Blog(BlogBase, table=True):
-    # Lists read newest published first with id breaking ties; this index serves that order
-    # and the "published by now" condition at once.
-    __table_args__ = (Index("ix_blog_published_at_id", "published_at", "id"),)
+    # Lists read newest published first with id breaking ties; these indexes serve that order
+    # and the "published by now" condition at once, for every blog and for one author's.
+    __table_args__ = (
+        Index("ix_blog_published_at_id", "published_at", "id"),
+        Index("ix_blog_author_id_published_at_id", "author_id", "published_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    author_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    author_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     # None for a draft; a future time for a scheduled blog.

@@ -369,3 +369,86 @@ def test_on_postgresql_the_app_starts_once_the_schema_is_upgraded(postgres_datab
             assert client.get("/").status_code == 200
     finally:
         app.state.engine.dispose()
+
+
+def _insert_tagged_blogs_at_0004(engine: Engine) -> None:
+    """Published, scheduled and draft blogs with tags, written as an 0004 deployment holds them."""
+    at = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    later = datetime(2099, 1, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                'INSERT INTO "user" (id, name, email, password_hash, created_at) VALUES '
+                "(1, 'Grace Hopper', 'grace@example.com', 'hash', :at), "
+                "(2, 'Ada Lovelace', 'ada@example.com', 'hash', :at)"
+            ),
+            {"at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO blog (id, title, body, author_id, created_at, updated_at, "
+                "published_at, version) VALUES "
+                "(1, 'Out', 'x', 1, :at, :at, :at, 1), "
+                "(2, 'Also out', 'x', 1, :at, :at, :at, 1), "
+                "(3, 'Later', 'x', 1, :at, :at, :later, 1), "
+                "(4, 'Draft', 'x', 2, :at, :at, NULL, 1)"
+            ),
+            {"at": at, "later": later},
+        )
+        connection.execute(text("INSERT INTO tag (id, name) VALUES (1, 'python'), (2, 'web')"))
+        connection.execute(
+            text(
+                "INSERT INTO blog_tag (blog_id, tag_id) VALUES (1, 1), (1, 2), (2, 1), (3, 1), "
+                "(4, 2)"
+            )
+        )
+
+
+def _kept_counts(engine: Engine) -> tuple[dict, dict, int]:
+    with engine.connect() as connection:
+        users = dict(connection.execute(text('SELECT id, dated_blog_count FROM "user"')).all())
+        tags = dict(connection.execute(text("SELECT name, dated_blog_count FROM tag")).all())
+        unlike = connection.execute(
+            text(
+                "SELECT count(*) FROM blog_tag JOIN blog ON blog.id = blog_tag.blog_id "
+                "WHERE blog_tag.published_at IS NOT blog.published_at"
+                if engine.dialect.name == "sqlite"
+                else "SELECT count(*) FROM blog_tag JOIN blog ON blog.id = blog_tag.blog_id "
+                "WHERE blog_tag.published_at IS DISTINCT FROM blog.published_at"
+            )
+        ).scalar_one()
+    return users, tags, unlike
+
+
+def test_upgrading_to_0005_counts_the_blogs_already_there_and_keeps_counting(empty_database):
+    with engine_on(empty_database) as engine:
+        upgrade(engine, "0004")
+        _insert_tagged_blogs_at_0004(engine)
+
+        upgrade(engine, "0005")
+        # Counted: blogs with a publishing time (the scheduled one too), never the draft.
+        assert _kept_counts(engine) == ({1: 3, 2: 0}, {"python": 3, "web": 1}, 0)
+
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE blog SET published_at = created_at WHERE id = 4"))
+            connection.execute(text("DELETE FROM blog WHERE id = 1"))
+        assert _kept_counts(engine) == ({1: 2, 2: 1}, {"python": 2, "web": 1}, 0)
+
+
+def test_downgrading_0005_keeps_every_row_and_upgrading_again_counts_them(empty_database):
+    with engine_on(empty_database) as engine:
+        upgrade(engine, "0004")
+        _insert_tagged_blogs_at_0004(engine)
+        before = _rows(engine)
+        upgrade(engine, "0005")
+
+        downgrade(engine, "0004")
+        assert _rows(engine) == before
+        columns = {column["name"] for column in inspect(engine).get_columns("blog_tag")}
+        assert columns == {"blog_id", "tag_id"}
+        with engine.begin() as connection:  # no trigger is left behind to fail a write
+            connection.execute(text("DELETE FROM blog WHERE id = 2"))
+
+        upgrade(engine)
+        assert _kept_counts(engine) == ({1: 2, 2: 0}, {"python": 2, "web": 1}, 0)
+        assert _differences(engine) == []
