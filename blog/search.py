@@ -3,18 +3,35 @@
 SQLite searches its FTS5 table `blog_search`, PostgreSQL the `search_vector` column (both made
 by migration 0003 and kept in step with every write by the database itself). Both stem English
 words, rank titles above bodies, and mark the matching words in what they return.
+
+Ranking is bounded, so a search costs about the same among a million blogs as among a thousand.
+A word in most blogs ("garden" among a million) matches hundreds of thousands of them, and
+ranking every match took seconds. So a query ranks only its MAX_CANDIDATES newest matches (by
+id: the most recently written), found by reading the index from its newest end and stopping
+there; titles and snippets are made for the one page shown. On PostgreSQL those are ranked by
+ts_rank (titles weigh more). On SQLite, bm25 ranks them when its words are rare enough: bm25
+counts each word's blogs across the whole index for every query (a pass over the word's list,
+tens of milliseconds for a word in most of a million blogs), so when the words' lists are long
+(estimated from the newest SAMPLE_SIZE blogs) the newest matches are ranked by how often the
+words are in their titles instead, newest first among equals.
+
+The trade-off: when more blogs match than MAX_CANDIDATES, an older blog that would rank higher
+is not found until more words narrow the search (the page says so), and a common word's matches
+come newest first rather than by how often the word occurs. A query of rarer words, and any
+query on a smaller site, is ranked whole by bm25, exactly as before.
 """
 
+import json
 import re
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from blog.blogs import PageOfList
-from blog.models import Blog, BlogPublic, utc_now
+from blog.models import Blog, BlogPublic, UTCDateTime, utc_now
+from blog.paging import PageOfList, numbered
 
 # Private-use characters around each match: no author types them, and they survive escaping,
 # so the text is escaped first and only then are they turned into <mark> tags.
@@ -26,29 +43,114 @@ MARKDOWN_MARKS = re.compile(r"\*{1,3}|_{2,3}|`+|~~|^#{1,6}\s+|\]\([^)\s]*\)|!?\[
 # Longer queries add nothing a reader meant and only cost the database work.
 MAX_TERMS = 12
 
-SQLITE_QUERY = text(
+# The newest matches ranked per query: enough that a rarer word is ranked whole, few enough
+# that ranking a word found in most blogs costs about what it did among a thousand blogs.
+MAX_CANDIDATES = 1_000
+# bm25 ranks a query on SQLite when its words are in this many blogs at most, all told: the
+# passes over their lists then take a millisecond or two.
+BM25_MAX_BLOGS = 50_000
+# How many of the newest blogs tell how common a word is.
+SAMPLE_SIZE = 1_000
+
+# 1. the newest matches, from FTS5's index read newest first (rowid is blog.id); 2. those
+# ranked, one page taken; 3. that page marked.
+SQLITE_CANDIDATES = """
+    WITH candidates AS MATERIALIZED (
+        SELECT blog.id AS id {title_marks}
+        FROM blog_search JOIN blog ON blog.id = blog_search.rowid
+        WHERE blog_search MATCH :query AND blog.published_at <= :now
+        ORDER BY blog_search.rowid DESC
+        LIMIT :candidates
+    ),
+"""
+# The rowid range reaches just the candidates: they are the matches from the oldest of them on.
+SQLITE_BY_BM25 = """
+    ranked AS MATERIALIZED (
+        SELECT blog_search.rowid AS id, bm25(blog_search, 5.0, 1.0) AS rank
+        FROM blog_search JOIN blog ON blog.id = blog_search.rowid
+        WHERE blog_search MATCH :query
+            AND blog_search.rowid >= (SELECT min(id) FROM candidates)
+            AND blog.published_at <= :now
+        ORDER BY rank, blog_search.rowid DESC
+        LIMIT :limit OFFSET :offset
+    ),
+"""
+# How many times the words are in the title, counted from its marked copy as the candidates
+# are read.
+SQLITE_BY_TITLE = """
+    ranked AS MATERIALIZED (
+        SELECT id, length(replace(title, :start, '')) - length(title) AS rank
+        FROM candidates
+        ORDER BY rank, id DESC
+        LIMIT :limit OFFSET :offset
+    ),
+"""
+# FTS5 marks a row only while it reads the row from its index. Read one row at a time
+# (rowid = ?), each a lookup of every word's list, that is a few milliseconds for a page of
+# common words; so the page's range of rowids is read once, and only the page's rows (the `+`
+# keeps that test out of FTS5's hands) are marked.
+SQLITE_MARKED = """
+    marked AS MATERIALIZED (
+        SELECT blog_search.rowid AS id,
+               highlight(blog_search, 0, :start, :end) AS title,
+               snippet(blog_search, 1, :start, :end, '…', 32) AS snippet
+        FROM blog_search
+        WHERE blog_search MATCH :query
+            AND blog_search.rowid >= (SELECT min(id) FROM ranked)
+            AND blog_search.rowid <= (SELECT max(id) FROM ranked)
+            AND +blog_search.rowid IN (SELECT id FROM ranked)
+    )
+    SELECT ranked.id, marked.title, marked.snippet,
+           (SELECT count(*) FROM candidates) AS candidates
+    FROM ranked JOIN marked ON marked.id = ranked.id
+    ORDER BY ranked.rank, ranked.id DESC
+"""
+SQLITE_QUERY_BY_BM25 = text(
+    SQLITE_CANDIDATES.format(title_marks="") + SQLITE_BY_BM25 + SQLITE_MARKED
+).bindparams(bindparam("now", type_=UTCDateTime()))
+SQLITE_QUERY_BY_TITLE = text(
+    SQLITE_CANDIDATES.format(title_marks=", highlight(blog_search, 0, :start, '') AS title")
+    + SQLITE_BY_TITLE
+    + SQLITE_MARKED
+).bindparams(bindparam("now", type_=UTCDateTime()))
+# How many of the newest SAMPLE_SIZE blogs hold each word, all told.
+SQLITE_WORDS_IN_SAMPLE = text(
     """
-    SELECT blog.id,
-           highlight(blog_search, 0, :start, :end) AS title,
-           snippet(blog_search, 1, :start, :end, '…', 32) AS snippet
-    FROM blog_search JOIN blog ON blog.id = blog_search.rowid
-    WHERE blog_search MATCH :query AND blog.published_at <= :now
-    ORDER BY bm25(blog_search, 5.0, 1.0), blog.id DESC
-    LIMIT :limit OFFSET :offset
+    SELECT count(*)
+    FROM json_each(:words) AS word JOIN blog_search ON blog_search MATCH word.value
+    WHERE blog_search.rowid > :newest - :sample
     """
 )
 
+# The same steps: the planner reads the newest matches backwards along the primary key when
+# the words are common, or from the GIN index when they are rare. ts_rank looks at each
+# candidate alone (no counts across the index), so it ranks them all; headlines for one page.
 POSTGRESQL_QUERY = text(
     """
-    SELECT blog.id,
-           ts_headline('english', blog.title, query, :title_options) AS title,
-           ts_headline('english', blog.body, query, :snippet_options) AS snippet
-    FROM blog, plainto_tsquery('english', :query) AS query
-    WHERE blog.search_vector @@ query AND blog.published_at <= :now
-    ORDER BY ts_rank(blog.search_vector, query) DESC, blog.id DESC
-    LIMIT :limit OFFSET :offset
+    WITH candidates AS MATERIALIZED (
+        SELECT blog.id
+        FROM blog
+        WHERE blog.search_vector @@ plainto_tsquery('english', :query)
+            AND blog.published_at <= :now
+        ORDER BY blog.id DESC
+        LIMIT :candidates
+    ),
+    ranked AS (
+        SELECT blog.id, ts_rank(blog.search_vector, plainto_tsquery('english', :query)) AS rank
+        FROM candidates JOIN blog ON blog.id = candidates.id
+        ORDER BY rank DESC, blog.id DESC
+        LIMIT :limit OFFSET :offset
+    )
+    SELECT ranked.id,
+           ts_headline('english', blog.title, plainto_tsquery('english', :query),
+                       :title_options) AS title,
+           ts_headline('english', blog.body, plainto_tsquery('english', :query),
+                       :snippet_options) AS snippet,
+           (SELECT count(*) FROM candidates) AS candidates
+    FROM ranked JOIN blog ON blog.id = ranked.id
+    ORDER BY ranked.rank DESC, ranked.id DESC
     """
-)
+).bindparams(bindparam("now", type_=UTCDateTime()))
 HEADLINE_MARKS = f'StartSel="{MATCH_START}", StopSel="{MATCH_END}"'
 
 
@@ -62,6 +164,8 @@ class SearchResult:
 @dataclass(frozen=True)
 class SearchPage(PageOfList):
     results: list[SearchResult]
+    # More blogs match than are ranked: these are the best of the newest MAX_CANDIDATES.
+    limited: bool = False
 
 
 def search_terms(query: str) -> list[str]:
@@ -72,9 +176,14 @@ def search_terms(query: str) -> list[str]:
 def search_blogs(*, session: Session, query: str, page: int, page_size: int) -> SearchPage:
     """A page of published blogs matching every word of the query, best match first."""
     terms = search_terms(query)
-    if not terms:
-        return SearchPage(results=[], number=page, has_next=False)
-    parameters = {"now": utc_now(), "limit": page_size + 1, "offset": (page - 1) * page_size}
+    if not terms or (page - 1) * page_size >= MAX_CANDIDATES:
+        return _search_page([], page, has_next=False)
+    parameters = {
+        "now": utc_now(),
+        "candidates": MAX_CANDIDATES,
+        "limit": page_size + 1,
+        "offset": (page - 1) * page_size,
+    }
     if session.get_bind().dialect.name == "postgresql":
         statement = POSTGRESQL_QUERY.bindparams(
             query=" ".join(terms),
@@ -84,9 +193,11 @@ def search_blogs(*, session: Session, query: str, page: int, page_size: int) -> 
         )
     else:
         # Each word quoted, so FTS5 reads it as a word and never as syntax.
-        fts_query = " ".join('"{}"'.format(term.replace('"', "")) for term in terms)
-        statement = SQLITE_QUERY.bindparams(
-            query=fts_query, start=MATCH_START, end=MATCH_END, **parameters
+        words = ['"{}"'.format(term.replace('"', "")) for term in terms]
+        parameters |= {"query": " ".join(words), "start": MATCH_START, "end": MATCH_END}
+        by_bm25 = _bm25_is_cheap(session, words)
+        statement = (SQLITE_QUERY_BY_BM25 if by_bm25 else SQLITE_QUERY_BY_TITLE).bindparams(
+            **parameters
         )
     rows = session.execute(statement).all()
     blogs = session.exec(
@@ -103,7 +214,36 @@ def search_blogs(*, session: Session, query: str, page: int, page_size: int) -> 
         )
         for row in rows[:page_size]
     ]
-    return SearchPage(results=results, number=page, has_next=len(rows) > page_size)
+    limited = bool(rows) and rows[0].candidates >= MAX_CANDIDATES
+    return _search_page(results, page, has_next=len(rows) > page_size, limited=limited)
+
+
+def _search_page(
+    results: list[SearchResult], page: int, *, has_next: bool, limited: bool = False
+) -> SearchPage:
+    links = numbered(page, has_next=has_next)
+    return SearchPage(
+        results=results,
+        limited=limited,
+        number=links.number,
+        previous_query=links.previous_query,
+        next_query=links.next_query,
+    )
+
+
+def _bm25_is_cheap(session: Session, words: list[str]) -> bool:
+    """Whether bm25's passes over these words' lists are short: on a site of BM25_MAX_BLOGS
+    blogs or fewer always; on a larger one when the words are in that many blogs all told,
+    estimated from how many of the newest SAMPLE_SIZE hold them."""
+    newest = session.exec(select(func.max(Blog.id))).one() or 0
+    if newest <= BM25_MAX_BLOGS:
+        return True
+    in_sample = session.execute(
+        SQLITE_WORDS_IN_SAMPLE.bindparams(
+            words=json.dumps(words), newest=newest, sample=SAMPLE_SIZE
+        )
+    ).scalar_one()
+    return in_sample * newest / SAMPLE_SIZE <= BM25_MAX_BLOGS
 
 
 def mark_matches(text_with_markers: str) -> Markup:

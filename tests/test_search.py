@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from blog import search
 from blog.models import utc_now
 from tests.conftest import assert_html_page, blog_ids_on, log_in, submit_form
 
@@ -363,3 +364,102 @@ def test_a_second_page_of_no_results_is_a_404(client, make_blog):
 @pytest.mark.parametrize("page", ["0", "-1", "x", "99999999999"])
 def test_a_malformed_page_number_is_a_404(client, page):
     assert_html_page(client.get(f"/search?q=tomatoes&page={page}"), 404)
+
+
+# Ranking only the newest matches
+
+
+@pytest.fixture
+def three_candidates(monkeypatch):
+    """Rank only the three newest matches, as a large site ranks only its newest thousand."""
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
+
+
+def _tomatoes(make_user, make_blog, titles: list[str]) -> list[int]:
+    """Blogs an hour apart in this order (so with rising ids), each with "tomatoes" in it."""
+    author = make_user()
+    return [
+        make_blog(
+            author=author,
+            title=title,
+            body="Notes on red tomatoes.",
+            created_at=MOMENT + timedelta(hours=hour),
+        ).id
+        for hour, title in enumerate(titles)
+    ]
+
+
+def test_the_best_of_the_newest_matches_comes_first(client, make_user, make_blog, three_candidates):
+    old, best, *_ = _tomatoes(
+        make_user, make_blog, ["Old notes", "Tomatoes", "Shade", "Sun", "Rain"]
+    )
+
+    found = _found(client, "tomatoes")
+
+    assert len(found) == 3
+    assert best not in found and old not in found
+    assert set(found) == set(_found(client, "red tomatoes"))
+
+
+def test_the_best_match_among_the_newest_is_ranked_first(
+    client, make_user, make_blog, three_candidates
+):
+    ids = _tomatoes(make_user, make_blog, ["Shade", "Sun", "Tomatoes", "Rain"])
+
+    assert _found(client, "tomatoes")[0] == ids[2]
+
+
+def test_a_page_says_when_more_blogs_match_than_are_ranked(
+    client, make_user, make_blog, three_candidates
+):
+    _tomatoes(make_user, make_blog, ["One", "Two", "Three", "Four"])
+
+    assert "best matches among the newest" in client.get("/search?q=tomatoes").text
+    assert "best matches among the newest" not in client.get("/search?q=four").text
+
+
+def test_pages_past_the_ranked_matches_are_a_404(client, make_user, make_blog, monkeypatch):
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 20)
+    _matching_blogs(make_user, make_blog, 30)
+
+    first = client.get("/search?q=tomatoes").text
+
+    assert len(blog_ids_on(first)) == 20
+    assert _page_links(first) == {}
+    assert_html_page(client.get("/search?q=tomatoes&page=2"), 404)
+
+
+@pytest.fixture
+def common_words(database_url, monkeypatch):
+    """Every word counts as common: SQLite ranks by titles and time, not bm25."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL ranks with ts_rank, which reads no counts across the index")
+    monkeypatch.setattr(search, "BM25_MAX_BLOGS", 0)
+
+
+def test_common_words_rank_blogs_with_more_of_them_in_the_title_first_then_the_newest(
+    client, make_user, make_blog, common_words
+):
+    body_only, both_words, one_word, newest_body_only = _tomatoes(
+        make_user, make_blog, ["Garden notes", "Red tomatoes", "Tomatoes", "More notes"]
+    )
+
+    found = _found(client, "red tomatoes")
+
+    assert found == [both_words, one_word, newest_body_only, body_only]
+
+
+def test_common_words_are_still_stemmed_and_marked(client, make_blog, common_words):
+    make_blog(title="Gardening", body="A garden of gardens.")
+
+    ((title, snippet),) = _results(client.get("/search?q=garden").text)
+
+    assert title == "<mark>Gardening</mark>"
+    assert re.findall(r"<mark>(.*?)</mark>", snippet) == ["garden", "gardens"]
+
+
+@pytest.mark.parametrize("query", ['"', "a OR b", "NEAR(x y)", "title:x", "*", "^x", "{title}:x"])
+def test_common_words_with_query_syntax_are_only_words(client, make_blog, common_words, query):
+    make_blog(title="Plain", body="Nothing to see.")
+
+    assert_html_page(client.get("/search", params={"q": query}), 200)
