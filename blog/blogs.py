@@ -2,13 +2,16 @@
 
 "Published" is a condition on time, not a flag: a blog shows once `published_at` has passed,
 so a scheduled blog appears by itself, with no job to run.
+
+Lists read one page at a time from an index (blog.paging), and counts come from the database's
+own counters (migration 0005), so no page reads every blog however many there are.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -25,6 +28,7 @@ from blog.models import (
     User,
     utc_now,
 )
+from blog.paging import FIRST_PAGE, Order, PageOfList, Position, read_page
 
 
 class EditConflict(Exception):
@@ -32,18 +36,6 @@ class EditConflict(Exception):
 
     def __init__(self, blog: Blog) -> None:
         self.blog = blog
-
-
-@dataclass(frozen=True)
-class PageOfList:
-    """Where a page sits in a longer list: its number, and whether more follow."""
-
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
 
 @dataclass(frozen=True)
@@ -74,35 +66,51 @@ def is_visible(blog: Blog, viewer: User | None) -> bool:
 def newest_blogs(
     *,
     session: Session,
-    page: int,
     page_size: int,
+    page: int = 1,
+    position: Position | None = None,
     author_id: int | None = None,
     tag: str | None = None,
 ) -> BlogPage:
-    """A page of published blogs, newest first (id breaks ties), with authors and tags."""
-    statement = (
-        select(Blog)
-        .where(is_published())
-        .options(selectinload(Blog.author), selectinload(Blog.tags))  # type: ignore[arg-type]
-        .order_by(col(Blog.published_at).desc(), col(Blog.id).desc())
-        .offset((page - 1) * page_size)
-        # One more than a page tells whether a next page exists without counting.
-        .limit(page_size + 1)
+    """A page of published blogs, newest first (id breaks ties), with authors and tags.
+
+    `position` (a page number or a cursor, see blog.paging) or else the page number `page`.
+    Each list reads its page as a range of one index: (published_at, id) for every blog,
+    (author_id, published_at, id) for one author's, and for one tag's blog_tag's
+    (tag_id, published_at, blog_id), which holds a copy of each blog's published_at.
+    """
+    position = position or (Position(number=page) if page > 1 else FIRST_PAGE)
+    now = utc_now()
+    statement = select(Blog).options(
+        selectinload(Blog.author),  # type: ignore[arg-type]
+        selectinload(Blog.tags),  # type: ignore[arg-type]
     )
-    if author_id is not None:
-        statement = statement.where(Blog.author_id == author_id)
     if tag is not None:
-        statement = statement.where(
-            col(Blog.id).in_(
-                select(BlogTagLink.blog_id).join(Tag).where(Tag.name == tag)  # type: ignore[arg-type]
-            )
+        statement = (
+            statement.join(BlogTagLink, col(BlogTagLink.blog_id) == Blog.id)
+            .join(Tag, col(Tag.id) == BlogTagLink.tag_id)
+            .where(Tag.name == tag, col(BlogTagLink.published_at) <= now)
         )
-    blogs = session.exec(statement).all()
-    return BlogPage(
-        blogs=[BlogPublic.model_validate(blog) for blog in blogs[:page_size]],
-        number=page,
-        has_next=len(blogs) > page_size,
+        columns = (col(BlogTagLink.published_at), col(BlogTagLink.blog_id))
+    else:
+        statement = statement.where(is_published(now))
+        if author_id is not None:
+            statement = statement.where(Blog.author_id == author_id)
+        columns = (col(Blog.published_at), col(Blog.id))
+    order = Order(columns=columns, descending=True, key_of=_blog_key)
+    blogs, links = read_page(
+        session, statement, order=order, position=position, page_size=page_size
     )
+    return BlogPage(
+        blogs=[BlogPublic.model_validate(blog) for blog in blogs],
+        number=links.number,
+        previous_query=links.previous_query,
+        next_query=links.next_query,
+    )
+
+
+def _blog_key(blog: Blog) -> tuple[datetime | None, int | None]:
+    return blog.published_at, blog.id
 
 
 def unpublished_blogs(*, session: Session, author_id: int) -> list[BlogPublic]:
@@ -120,33 +128,79 @@ def unpublished_blogs(*, session: Session, author_id: int) -> list[BlogPublic]:
     return [BlogPublic.model_validate(blog) for blog in session.exec(statement).all()]
 
 
-def sitemap_blogs(*, session: Session, limit: int) -> list[SitemapBlog]:
-    """The newest published blogs, for the sitemap (which holds at most 50,000 addresses).
-
-    Only what an address and its date need: bodies of up to 100 kB each stay in the database.
-    """
+def sitemap_blogs(*, session: Session, first_id: int, last_id: int) -> list[SitemapBlog]:
+    """The published blogs with ids from first_id to last_id, for one part of the sitemap: a
+    range of the primary key. Only what an address and its date need: bodies stay put."""
     statement = (
         select(Blog.id, Blog.title, Blog.updated_at, Blog.published_at)
-        .where(is_published())
-        .order_by(col(Blog.published_at).desc(), col(Blog.id).desc())
-        .limit(limit)
+        .where(col(Blog.id) >= first_id, col(Blog.id) <= last_id, is_published())
+        .order_by(col(Blog.id))
     )
     return [SitemapBlog(*row) for row in session.exec(statement).all()]
 
 
-def popular_tags(*, session: Session, limit: int = 100) -> list[tuple[str, int]]:
-    """Tags with how many published blogs carry them, most used first."""
-    count = func.count(col(BlogTagLink.blog_id))
-    statement = (
-        select(Tag.name, count)
-        .join(BlogTagLink, col(BlogTagLink.tag_id) == Tag.id)
-        .join(Blog, col(Blog.id) == BlogTagLink.blog_id)
-        .where(is_published())
-        .group_by(Tag.name)
-        .order_by(count.desc(), Tag.name)
-        .limit(limit)
+def sitemap_blog_parts(*, session: Session, part_size: int) -> list[int]:
+    """The numbers of the sitemap's parts of blogs that hold at least one published blog."""
+    return parts_with_rows(
+        session=session, id_column=col(Blog.id), condition=is_published(), part_size=part_size
     )
-    return [(name, blog_count) for name, blog_count in session.exec(statement).all()]
+
+
+def parts_with_rows(
+    *, session: Session, id_column, condition: ColumnElement[bool], part_size: int
+) -> list[int]:
+    """Which parts of a table (ids 1 to part_size in part 1, the next part_size in part 2, ...)
+    hold a row meeting the condition, in one statement: from each part found, one step along
+    the primary key to the next row that meets it, so the cost follows the number of parts, not
+    of rows (a part of rows that all fail the condition is walked through, once)."""
+
+    def first_part_after(last_id) -> ColumnElement[int]:
+        return (
+            select((id_column - 1) // part_size + 1)
+            .where(id_column > last_id, condition)
+            .order_by(id_column)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    parts = select(first_part_after(0).label("number")).cte("parts", recursive=True)
+    parts = parts.union_all(
+        select(first_part_after(parts.c.number * part_size)).where(parts.c.number.is_not(None))
+    )
+    statement = select(parts.c.number).where(parts.c.number.is_not(None))
+    return list(session.exec(statement).all())
+
+
+def popular_tags(*, session: Session, limit: int = 100) -> list[tuple[str, int]]:
+    """Tags with how many published blogs carry them, most used first (then by name).
+
+    From the counts the database keeps (Tag.dated_blog_count: published and scheduled blogs),
+    less each tag's blogs still scheduled, counted from its index. Scheduled blogs are few, and
+    a tag on one may stand lower than its kept count says, so the query reads as many more tags
+    than asked as there are tags on scheduled blogs (found from blog's index on published_at):
+    the list is exact, and no tag outside those read can belong in it.
+    """
+    now = utc_now()
+    scheduled = (
+        select(func.count())
+        .select_from(BlogTagLink)
+        .where(BlogTagLink.tag_id == Tag.id, col(BlogTagLink.published_at) > now)
+        .scalar_subquery()
+    )
+    tags_on_scheduled = (
+        select(func.count(distinct(BlogTagLink.tag_id)))
+        .join(Blog, col(Blog.id) == BlogTagLink.blog_id)
+        .where(col(Blog.published_at) > now)
+        .scalar_subquery()
+    )
+    statement = (
+        select(Tag.name, Tag.dated_blog_count - scheduled)
+        .where(Tag.dated_blog_count > 0)
+        .order_by(col(Tag.dated_blog_count).desc(), Tag.name)
+        .limit(limit + tags_on_scheduled)
+    )
+    counted = [(name, count) for name, count in session.exec(statement).all() if count > 0]
+    return sorted(counted, key=lambda tag: (-tag[1], tag[0]))[:limit]
 
 
 def create_blog(*, session: Session, author: User, blog_create: BlogCreate) -> Blog:

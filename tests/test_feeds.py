@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from blog.models import Blog, BlogPublic
+from blog.routes import feeds
 from tests.conftest import assert_html_page
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -64,11 +65,35 @@ def only_entry(feed: ET.Element) -> ET.Element:
 
 
 def sitemap_locs(response) -> list[str]:
+    """The addresses of one sitemap: a valid urlset of one to 50,000 of them."""
     assert response.status_code == 200, response.text[:2000]
     assert response.headers["content-type"].startswith("application/xml")
     urlset = parse_xml(response.content)
     assert urlset.tag == f"{SITEMAP}urlset"
-    return [url.findtext(f"{SITEMAP}loc") for url in urlset.findall(f"{SITEMAP}url")]
+    locs = [url.findtext(f"{SITEMAP}loc") for url in urlset.findall(f"{SITEMAP}url")]
+    assert 1 <= len(locs) <= 50_000
+    return locs
+
+
+def sitemap_parts(client) -> list[str]:
+    """The sitemaps /sitemap.xml names: a valid sitemap index of absolute addresses."""
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200, response.text[:2000]
+    assert response.headers["content-type"].startswith("application/xml")
+    index = parse_xml(response.content)
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    parts = [item.findtext(f"{SITEMAP}loc") for item in index.findall(f"{SITEMAP}sitemap")]
+    assert all(part.startswith(f"{BASE}/sitemaps/") for part in parts)
+    return parts
+
+
+def all_sitemap_locs(client) -> list[str]:
+    """Every address in every sitemap the index names, in its order."""
+    return [
+        loc
+        for part in sitemap_parts(client)
+        for loc in sitemap_locs(client.get(part.removeprefix(BASE)))
+    ]
 
 
 def blog_url(blog: Blog, session: Session) -> str:
@@ -371,7 +396,7 @@ def test_tag_page_links_the_tag_feed(client, make_blog):
 def test_sitemap_lists_published_blogs_with_absolute_slug_urls(client, session, make_blog):
     blog = make_blog(title="Hello world")
 
-    locs = sitemap_locs(client.get("/sitemap.xml"))
+    locs = all_sitemap_locs(client)
 
     assert f"{BASE}/blogs/{blog.id}/hello-world" in locs
     assert blog_url(blog, session) in locs
@@ -382,7 +407,7 @@ def test_sitemap_leaves_out_drafts_and_scheduled_blogs(client, session, make_use
     draft = make_blog(author, draft=True)
     scheduled = make_blog(author, published_at=datetime.now(UTC) + timedelta(days=1))
 
-    locs = sitemap_locs(client.get("/sitemap.xml"))
+    locs = all_sitemap_locs(client)
 
     assert blog_url(draft, session) not in locs
     assert blog_url(scheduled, session) not in locs
@@ -394,7 +419,7 @@ def test_sitemap_lists_site_author_and_tag_pages(client, make_user, make_blog):
     make_blog(author, tags=["c#"])
     make_blog(drafter, draft=True, tags=["secret"])
 
-    locs = sitemap_locs(client.get("/sitemap.xml"))
+    locs = all_sitemap_locs(client)
 
     assert locs[:3] == [f"{BASE}/", f"{BASE}/users", f"{BASE}/tags"]
     assert f"{BASE}/users/{author.id}" in locs
@@ -403,22 +428,68 @@ def test_sitemap_lists_site_author_and_tag_pages(client, make_user, make_blog):
     assert f"{BASE}/tags/secret" not in locs
 
 
+def test_sitemap_leaves_out_an_author_whose_blogs_are_all_scheduled(client, make_user, make_blog):
+    author = make_user()
+    make_blog(author, published_at=datetime.now(UTC) + timedelta(days=1))
+
+    assert f"{BASE}/users/{author.id}" not in all_sitemap_locs(client)
+
+
 def test_sitemap_gives_blogs_a_lastmod_date(client, make_blog):
-    make_blog(created_at=datetime(2024, 5, 6, 23, 0, tzinfo=UTC))
+    blog = make_blog(created_at=datetime(2024, 5, 6, 23, 0, tzinfo=UTC))
 
-    urlset = parse_xml(client.get("/sitemap.xml").content)
+    urlset = parse_xml(client.get("/sitemaps/blogs-1.xml").content)
 
-    assert [url.findtext(f"{SITEMAP}lastmod") for url in urlset.findall(f"{SITEMAP}url")][-1] == (
-        "2024-05-06"
-    )
+    (url,) = urlset.findall(f"{SITEMAP}url")
+    assert url.findtext(f"{SITEMAP}loc").startswith(f"{BASE}/blogs/{blog.id}/")
+    assert url.findtext(f"{SITEMAP}lastmod") == "2024-05-06"
 
 
 def test_sitemap_is_valid_with_no_blogs(client):
-    assert sitemap_locs(client.get("/sitemap.xml")) == [
-        f"{BASE}/",
-        f"{BASE}/users",
-        f"{BASE}/tags",
-    ]
+    assert sitemap_parts(client) == [f"{BASE}/sitemaps/pages.xml"]
+    assert all_sitemap_locs(client) == [f"{BASE}/", f"{BASE}/users", f"{BASE}/tags"]
+
+
+def test_sitemap_parts_hold_ranges_of_ids_and_only_parts_with_published_blogs_are_named(
+    client, make_user, make_blog, monkeypatch
+):
+    monkeypatch.setattr(feeds, "SITEMAP_PART_SIZE", 2)
+    author = make_user()
+    blogs = [make_blog(author, draft=number in (2, 3)) for number in range(6)]
+    published = {blog.id for blog in blogs if blog.published_at is not None}
+
+    parts = sitemap_parts(client)
+
+    blog_parts = [part for part in parts if "/blogs-" in part]
+    expected_numbers = sorted({(blog_id - 1) // 2 + 1 for blog_id in published})
+    assert blog_parts == [f"{BASE}/sitemaps/blogs-{number}.xml" for number in expected_numbers]
+    listed = set()
+    for part in blog_parts:
+        locs = sitemap_locs(client.get(part.removeprefix(BASE)))
+        assert len(locs) <= 2
+        listed |= {int(loc.split("/")[4]) for loc in locs}
+    assert listed == published
+
+
+def test_sitemap_parts_hold_no_more_addresses_than_the_protocol_allows():
+    assert feeds.SITEMAP_PART_SIZE <= feeds.SITEMAP_MAX_URLS == 50_000
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sitemaps/blogs-2.xml",
+        "/sitemaps/blogs-0.xml",
+        "/sitemaps/blogs-x.xml",
+        "/sitemaps/blogs-99999999999999999999.xml",
+        "/sitemaps/authors-2.xml",
+        "/sitemaps/other.xml",
+    ],
+)
+def test_a_sitemap_part_with_nothing_in_it_is_a_404(client, make_blog, path):
+    make_blog()
+
+    assert_html_page(client.get(path), 404)
 
 
 def test_robots_txt_names_the_sitemap_and_disallows_login(client):

@@ -6,20 +6,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from blog import paging
 from tests.conftest import assert_html_page, blog_ids_on, find_form
+from tests.pages_of_lists import follow, link_queries, page_links, page_number
 
 MOMENT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def _page_links(html: str) -> dict[str, int]:
-    """The page numbers the previous/next links point to, keyed by their rel."""
-    links = {}
-    for tag in re.findall(r"<a\b[^>]*>", html):
-        rel = re.search(r'rel="(prev|next)"', tag)
-        if rel:
-            href = re.search(r'href="([^"]*)"', tag).group(1).replace("&amp;", "&")
-            links[rel.group(1)] = int(parse_qs(urlsplit(href).query).get("page", ["1"])[0])
-    return links
+def _link_kinds(html: str) -> dict[str, str]:
+    """What each previous/next link of the page carries: "page=N", "before" or "after"."""
+    kinds = {}
+    for rel, query in link_queries(html).items():
+        (name,) = query
+        kinds[rel] = f"page={query['page'][0]}" if name == "page" else name
+    return kinds
 
 
 def _blogs_an_hour_apart(make_blog, author, count: int) -> list:
@@ -67,25 +67,97 @@ def test_home_shows_twenty_blogs_and_a_link_to_the_next_page(client, make_user, 
     html = client.get("/").text
 
     assert blog_ids_on(html) == [blog.id for blog in reversed(blogs[-20:])]
-    assert _page_links(html) == {"next": 2}
+    # Older blogs are those published before the last one shown.
+    assert _link_kinds(html) == {"next": "before"}
 
 
-def test_home_middle_page_links_both_ways(client, make_user, make_blog):
+def test_home_older_link_leads_to_the_next_twenty_and_links_both_ways(client, make_user, make_blog):
     blogs = _blogs_an_hour_apart(make_blog, make_user(), 45)
 
-    html = client.get("/?page=2").text
+    html = follow(client, "/", client.get("/").text, "next").text
 
     assert blog_ids_on(html) == [blog.id for blog in reversed(blogs[5:25])]
-    assert _page_links(html) == {"prev": 1, "next": 3}
+    assert page_number(html) == 2
+    assert _link_kinds(html) == {"prev": "page=1", "next": "before"}
 
 
 def test_home_last_page_links_only_back(client, make_user, make_blog):
     blogs = _blogs_an_hour_apart(make_blog, make_user(), 45)
+    second = follow(client, "/", client.get("/").text, "next").text
 
-    html = client.get("/?page=3").text
+    html = follow(client, "/", second, "next").text
 
     assert blog_ids_on(html) == [blog.id for blog in reversed(blogs[:5])]
-    assert _page_links(html) == {"prev": 2}
+    assert page_number(html) == 3
+    assert _link_kinds(html) == {"prev": "after"}
+
+
+def test_home_newer_link_from_a_third_page_leads_back_to_the_second(client, make_user, make_blog):
+    _blogs_an_hour_apart(make_blog, make_user(), 45)
+    second = follow(client, "/", client.get("/").text, "next").text
+    third = follow(client, "/", second, "next").text
+
+    back = follow(client, "/", third, "prev").text
+
+    assert blog_ids_on(back) == blog_ids_on(second)
+    assert page_number(back) == 2
+    assert page_links(back) == page_links(second)
+
+
+def test_home_newer_link_back_to_the_top_shows_a_full_first_page(
+    client, session, make_user, make_blog
+):
+    blogs = _blogs_an_hour_apart(make_blog, make_user(), 45)
+    second = follow(client, "/", client.get("/").text, "next").text
+    third = follow(client, "/", second, "next").text
+    # Blogs deleted meanwhile leave no more than a page newer than the third page's.
+    for blog in blogs[20:40]:
+        session.delete(blog)
+    session.commit()
+
+    back = follow(client, "/", third, "prev").text
+
+    assert blog_ids_on(back) == [blog.id for blog in reversed(blogs[5:20] + blogs[40:])]
+    assert page_number(back) == 1
+    assert _link_kinds(back) == {"next": "before"}
+
+
+def test_home_next_page_holds_the_same_blogs_whatever_is_published_meanwhile(
+    client, make_user, make_blog
+):
+    author = make_user()
+    blogs = _blogs_an_hour_apart(make_blog, author, 45)
+    first = client.get("/").text
+    for hour in range(1, 4):
+        make_blog(author=author, created_at=MOMENT + timedelta(days=10, hours=hour))
+
+    second = follow(client, "/", first, "next").text
+
+    assert blog_ids_on(second) == [blog.id for blog in reversed(blogs[5:25])]
+
+
+def test_home_old_page_number_links_still_work(client, make_user, make_blog):
+    blogs = _blogs_an_hour_apart(make_blog, make_user(), 45)
+
+    second = client.get("/?page=2").text
+    third = client.get("/?page=3").text
+
+    assert blog_ids_on(second) == [blog.id for blog in reversed(blogs[5:25])]
+    assert _link_kinds(second) == {"prev": "page=1", "next": "before"}
+    assert blog_ids_on(third) == [blog.id for blog in reversed(blogs[:5])]
+    assert _link_kinds(third) == {"prev": "after"}
+
+
+def test_home_page_numbers_past_the_numbered_pages_are_a_404(
+    client, make_user, make_blog, monkeypatch
+):
+    _blogs_an_hour_apart(make_blog, make_user(), 45)
+    monkeypatch.setattr(paging, "MAX_NUMBERED_PAGE", 2)
+
+    response = client.get("/?page=3")
+
+    assert_html_page(response, 404)
+    assert "Follow the links" in response.text
 
 
 def test_home_with_exactly_one_page_of_blogs_has_no_page_links(client, make_user, make_blog):
@@ -94,7 +166,7 @@ def test_home_with_exactly_one_page_of_blogs_has_no_page_links(client, make_user
     html = client.get("/").text
 
     assert len(blog_ids_on(html)) == 20
-    assert _page_links(html) == {}
+    assert page_links(html) == {}
 
 
 def test_home_with_no_blogs_says_so(client):
@@ -202,13 +274,15 @@ def test_author_page_shows_twenty_blogs_a_page(client, make_user, make_blog):
     author = make_user()
     blogs = _blogs_an_hour_apart(make_blog, author, 25)
 
-    first = client.get(f"/users/{author.id}").text
-    second = client.get(f"/users/{author.id}?page=2").text
+    path = f"/users/{author.id}"
+    first = client.get(path).text
+    second = follow(client, path, first, "next").text
 
     assert blog_ids_on(first) == [blog.id for blog in reversed(blogs[5:])]
-    assert _page_links(first) == {"next": 2}
+    assert _link_kinds(first) == {"next": "before"}
     assert blog_ids_on(second) == [blog.id for blog in reversed(blogs[:5])]
-    assert _page_links(second) == {"prev": 1}
+    assert _link_kinds(second) == {"prev": "page=1"}
+    assert blog_ids_on(client.get(f"{path}?page=2").text) == blog_ids_on(second)
 
 
 def test_author_page_of_an_unknown_author_is_a_404_page(client):

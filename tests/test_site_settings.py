@@ -96,10 +96,12 @@ def test_with_a_base_url_the_sitemap_and_robots_use_it(database_url, make_blog):
     blog = make_blog()
     with site(database_url, base_url="https://blog.example.com") as client:
         sitemap = client.get("/sitemap.xml", headers={"host": "blog.example.com"}).text
+        blogs = client.get("/sitemaps/blogs-1.xml", headers={"host": "blog.example.com"}).text
         robots = client.get("/robots.txt", headers={"host": "blog.example.com"}).text
 
-    assert f"<loc>https://blog.example.com{blog.path}</loc>" in sitemap
-    assert "testserver" not in sitemap
+    assert "<loc>https://blog.example.com/sitemaps/blogs-1.xml</loc>" in sitemap
+    assert f"<loc>https://blog.example.com{blog.path}</loc>" in blogs
+    assert "testserver" not in sitemap + blogs
     assert "Sitemap: https://blog.example.com/sitemap.xml" in robots
 
 

@@ -16,6 +16,7 @@ from tests.conftest import (
     field_value,
     submit_form,
 )
+from tests.pages_of_lists import follow, page_links
 
 MOMENT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -242,13 +243,48 @@ def test_a_tag_page_pages_twenty_blogs_at_a_time(client, make_user, make_blog):
     newest_first = [blog.id for blog in reversed(blogs)]
 
     first = client.get("/tags/python")
-    second = client.get("/tags/python?page=2")
+    second = follow(client, "/tags/python", first.text, "next")
 
     assert blog_ids_on(first.text) == newest_first[:20]
-    assert 'href="?page=2"' in first.text
     assert_html_page(second, 200)
     assert blog_ids_on(second.text) == newest_first[20:]
+    assert page_links(second.text) == {"prev": "?page=1"}
+    assert blog_ids_on(client.get("/tags/python?page=2").text) == newest_first[20:]
     assert_html_page(client.get("/tags/python?page=3"), 404)
+
+
+def test_a_tag_page_pages_by_publishing_time_among_blogs_without_the_tag(
+    client, make_user, make_blog
+):
+    author = make_user()
+    tagged = []
+    for hour in range(45):
+        tags = ["python"] if hour % 2 else ["web"]
+        blog = make_blog(author=author, created_at=MOMENT + timedelta(hours=hour), tags=tags)
+        if hour % 2:
+            tagged.append(blog.id)
+    tagged.reverse()
+
+    first = client.get("/tags/python").text
+    second = follow(client, "/tags/python", first, "next").text
+
+    assert blog_ids_on(first) + blog_ids_on(second) == tagged
+    assert page_links(second) == {"prev": "?page=1"}
+
+
+def test_a_tag_page_follows_a_blog_that_is_rescheduled_or_unpublished(
+    client, session, make_user, make_blog
+):
+    author = make_user()
+    old = make_blog(author=author, created_at=MOMENT, tags=["python"])
+    moved = make_blog(author=author, created_at=MOMENT + timedelta(hours=1), tags=["python"])
+    hidden = make_blog(author=author, created_at=MOMENT + timedelta(hours=2), tags=["python"])
+    moved.published_at = MOMENT - timedelta(days=1)
+    hidden.published_at = None
+    session.add_all([moved, hidden])
+    session.commit()
+
+    assert blog_ids_on(client.get("/tags/python").text) == [old.id, moved.id]
 
 
 @pytest.mark.parametrize(("typed", "tag"), [("Python", "python"), ("Web%20Dev", "web-dev")])

@@ -5,17 +5,11 @@ from fastapi.responses import RedirectResponse
 
 from blog.blogs import EditConflict, create_blog, delete_blog, newest_blogs, update_blog
 from blog.db import SessionDep
-from blog.deps import (
-    CurrentUser,
-    ExistingBlog,
-    FormDep,
-    OwnedBlog,
-    PageNumber,
-    require_csrf,
-)
+from blog.deps import CurrentUser, ExistingBlog, FormDep, OwnedBlog, require_csrf
 from blog.forms import Form, validate_form
 from blog.models import Blog, BlogCreate, BlogPublic, BlogStatus, BlogUpdate
 from blog.pages import render
+from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, BlogListPosition
 from blog.security import flash
 from blog.text import render_markdown
 
@@ -36,12 +30,12 @@ EDITED_MESSAGES = {
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep, page: PageNumber = 1):
+def home(request: Request, session: SessionDep, position: BlogListPosition):
     blog_page = newest_blogs(
-        session=session, page=page, page_size=request.app.state.settings.page_size
+        session=session, position=position, page_size=request.app.state.settings.page_size
     )
-    if page > 1 and not blog_page.blogs:
-        raise HTTPException(404, "There is no such page.")
+    if position != FIRST_PAGE and not blog_page.blogs:
+        raise HTTPException(404, NO_SUCH_PAGE)
     return render(request, "blogs/index.html", {"page": blog_page})
 
 

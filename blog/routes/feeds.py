@@ -5,28 +5,34 @@ Only published blogs ever appear here; the queries in blog.blogs see to that.
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from blog.blogs import newest_blogs, popular_tags, sitemap_blogs
+from blog.blogs import newest_blogs, popular_tags, sitemap_blog_parts, sitemap_blogs
 from blog.db import SessionDep
 from blog.deps import ExistingUser, TagInAddress
 from blog.models import BlogPublic, User, UserPublic, blog_path
 from blog.pages import absolute_url
+from blog.paging import MAX_ID
 from blog.text import excerpt, render_markdown
-from blog.users import authors_with_blog_counts
+from blog.users import sitemap_author_parts, sitemap_authors
 
 router = APIRouter()
 
 FEED_SIZE = 20
 ATOM_MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 SITEMAP_MEDIA_TYPE = "application/xml; charset=utf-8"
-# What the sitemaps.org protocol allows in one file.
+# The sitemaps.org protocol allows 50,000 addresses in one file. /sitemap.xml is an index of
+# smaller ones: the site's pages and tags, then authors and blogs in parts of SITEMAP_PART_SIZE
+# ids each (so at most that many addresses), each read as one range of the primary key: a part
+# costs what the whole sitemap of a thousand-blog site did, however many blogs there are.
 SITEMAP_MAX_URLS = 50_000
+SITEMAP_PART_SIZE = 1_000
 SITEMAP_MAX_TAGS = 1_000
+SitemapPart = Annotated[int, Path(ge=1, le=MAX_ID // SITEMAP_PART_SIZE + 1)]
 # An empty feed still needs an `updated`; a fixed one keeps its ETag stable.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 # Characters XML 1.0 forbids even as references; a title or body holding one would break
@@ -85,21 +91,57 @@ def tag_feed(request: Request, session: SessionDep, tag: TagInAddress):
 
 @router.get("/sitemap.xml")
 def sitemap(request: Request, session: SessionDep):
+    """The sitemap index: the parts that hold at least one address."""
+    paths = ["/sitemaps/pages.xml"]
+    author_parts = sitemap_author_parts(session=session, part_size=SITEMAP_PART_SIZE)
+    paths += [f"/sitemaps/authors-{number}.xml" for number in author_parts]
+    blog_parts = sitemap_blog_parts(session=session, part_size=SITEMAP_PART_SIZE)
+    paths += [f"/sitemaps/blogs-{number}.xml" for number in blog_parts]
+    locs = [absolute_url(request, path) for path in paths]
+    body = _render(request, "feeds/sitemap_index.xml", sitemaps=locs)
+    return Response(body, media_type=SITEMAP_MEDIA_TYPE)
+
+
+@router.get("/sitemaps/pages.xml")
+def sitemap_pages(request: Request, session: SessionDep):
+    """The site's own pages and its most used tags."""
     paths = ["/", "/users", "/tags"]
-    authors = authors_with_blog_counts(session=session)
-    paths += [f"/users/{author.id}" for author in authors if author.blog_count]
     paths += [
         f"/tags/{quote(name, safe='')}"
         for name, _ in popular_tags(session=session, limit=SITEMAP_MAX_TAGS)
     ]
-    urls: list[dict[str, str | None]] = [
-        {"loc": absolute_url(request, path), "lastmod": None} for path in paths[:SITEMAP_MAX_URLS]
-    ]
-    for blog in sitemap_blogs(session=session, limit=SITEMAP_MAX_URLS - len(urls)):
+    return _urlset(request, [{"loc": absolute_url(request, path)} for path in paths])
+
+
+@router.get("/sitemaps/authors-{number}.xml")
+def sitemap_authors_part(request: Request, session: SessionDep, number: SitemapPart):
+    """The pages of the authors with a published blog, among one part's ids."""
+    first_id, last_id = _part_ids(number)
+    ids = sitemap_authors(session=session, first_id=first_id, last_id=last_id)
+    return _urlset(request, [{"loc": absolute_url(request, f"/users/{id_}")} for id_ in ids])
+
+
+@router.get("/sitemaps/blogs-{number}.xml")
+def sitemap_blogs_part(request: Request, session: SessionDep, number: SitemapPart):
+    """The published blogs among one part's ids, with the date each last changed."""
+    first_id, last_id = _part_ids(number)
+    urls = []
+    for blog in sitemap_blogs(session=session, first_id=first_id, last_id=last_id):
         path = blog_path(blog.id, blog.title)
         changed = _last_changed(blog.updated_at, blog.published_at).astimezone(UTC)
         urls.append({"loc": absolute_url(request, path), "lastmod": changed.date().isoformat()})
-    body = _render(request, "feeds/sitemap.xml", urls=urls)
+    return _urlset(request, urls)
+
+
+def _part_ids(number: int) -> tuple[int, int]:
+    return (number - 1) * SITEMAP_PART_SIZE + 1, number * SITEMAP_PART_SIZE
+
+
+def _urlset(request: Request, urls: list[dict[str, str]]) -> Response:
+    # A part with nothing in it is not in the index (and an empty urlset is not valid).
+    if not urls:
+        raise HTTPException(404, "There is no such sitemap.")
+    body = _render(request, "feeds/sitemap.xml", urls=urls[:SITEMAP_MAX_URLS])
     return Response(body, media_type=SITEMAP_MEDIA_TYPE)
 
 

@@ -5,27 +5,25 @@ from fastapi.responses import RedirectResponse
 
 from blog.blogs import newest_blogs, unpublished_blogs
 from blog.db import SessionDep
-from blog.deps import (
-    ExistingUser,
-    FormDep,
-    OptionalUser,
-    OwnAccount,
-    PageNumber,
-    require_csrf,
-)
+from blog.deps import ExistingUser, FormDep, OptionalUser, OwnAccount, require_csrf
 from blog.forms import Form, validate_form
 from blog.models import UserPublic, UserUpdate
 from blog.pages import render
+from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, AuthorListPosition, BlogListPosition
 from blog.security import flash, start_session
-from blog.users import EmailTaken, authors_with_blog_counts, delete_user, update_user
+from blog.users import EmailTaken, authors_page, delete_user, update_user
 
 router = APIRouter()
 
 
 @router.get("/users")
-def index(request: Request, session: SessionDep):
-    authors = authors_with_blog_counts(session=session)
-    return render(request, "users/index.html", {"authors": authors})
+def index(request: Request, session: SessionDep, position: AuthorListPosition):
+    page = authors_page(
+        session=session, position=position, page_size=request.app.state.settings.page_size
+    )
+    if position != FIRST_PAGE and not page.authors:
+        raise HTTPException(404, NO_SUCH_PAGE)
+    return render(request, "users/index.html", {"page": page})
 
 
 @router.get("/users/{user_id}")
@@ -34,16 +32,16 @@ def show(
     session: SessionDep,
     author: ExistingUser,
     viewer: OptionalUser,
-    page: PageNumber = 1,
+    position: BlogListPosition,
 ):
     blog_page = newest_blogs(
         session=session,
-        page=page,
+        position=position,
         page_size=request.app.state.settings.page_size,
         author_id=author.id,
     )
-    if page > 1 and not blog_page.blogs:
-        raise HTTPException(404, "There is no such page.")
+    if position != FIRST_PAGE and not blog_page.blogs:
+        raise HTTPException(404, NO_SUCH_PAGE)
     # Authors see their own drafts and scheduled blogs here; nobody else ever does.
     is_own_page = viewer is not None and viewer.id == author.id
     unpublished = unpublished_blogs(session=session, author_id=author.id) if is_own_page else []
