@@ -37,11 +37,13 @@ from blog.deps import (
 from blog.forms import MAX_FORM_BYTES
 from blog.logs import ClientDisconnect, add_request_log, client_disconnected, configure_logging
 from blog.migrate import SchemaBehind, ensure_schema
+from blog.pagecache import ChangeWatch, PageCacheMiddleware, PageStore
 from blog.pages import make_templates, render
 from blog.routes import auth, blogs, feeds, health, search, tags, users
 
 logger = logging.getLogger("blog")
 
+SESSION_COOKIE = "blog_session"
 SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
 # A backstop for bodies sent without a length (forms check theirs and answer with a page).
 MAX_REQUEST_BYTES = 2 * MAX_FORM_BYTES
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Before anything else, so no page is built for a Host the site does not answer to.
         dependencies=[Depends(allowed_host)],
         max_body_size=MAX_REQUEST_BYTES,
+        # No OpenTelemetry provider is set up here; looking for one costs every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         # Pages, not a JSON API: no generated API docs.
         docs_url=None,
         redoc_url=None,
@@ -138,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,
-        session_cookie="blog_session",
+        session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE_SECONDS,
         same_site="lax",
         https_only=settings.secure_cookies,
@@ -148,6 +152,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # body and a 304 gets the security headers too.
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outside the rest, so a cached page skips them all; its kept headers already hold the
+    # security headers and ETag. Inside HEAD-as-GET, so a HEAD is answered from it too.
+    app.state.page_cache = PageStore(max_bytes=settings.page_cache_bytes)
+    if settings.page_cache_bytes > 0:
+        app.add_middleware(
+            PageCacheMiddleware,
+            store=app.state.page_cache,
+            watch=ChangeWatch(engine),
+            session_cookie=SESSION_COOKIE,
+        )
     app.add_middleware(HeadAsGetMiddleware)
     # Around all of it, Starlette's 500 handling included, so every answer is logged with an id.
     add_request_log(app)

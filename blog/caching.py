@@ -79,7 +79,7 @@ async def _finish(scope: Scope, start: Message, body: bytes, send: Send) -> None
     # whole: the cookie belongs with the page made alongside it (the form holding that token),
     # and caches in between need not pass a Set-Cookie on from a 304. Such responses are rare.
     if_none_match = ",".join(Headers(scope=scope).getlist("if-none-match"))
-    if "set-cookie" not in headers and _matches(if_none_match, etag):
+    if "set-cookie" not in headers and etag_matches(if_none_match, etag):
         kept = [(name, value) for name, value in headers.raw if name.lower() in KEPT_ON_304]
         await send({"type": "http.response.start", "status": 304, "headers": kept})
         await send({"type": "http.response.body", "body": b""})
@@ -88,7 +88,7 @@ async def _finish(scope: Scope, start: Message, body: bytes, send: Send) -> None
     await send({"type": "http.response.body", "body": body})
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
     """If-None-Match uses weak comparison (RFC 9110 §13.1.2): W/"x" and "x" are the same tag."""
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return "*" in tags or etag.removeprefix("W/") in tags

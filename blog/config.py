@@ -77,6 +77,9 @@ class Settings(BaseSettings):
 
     log_format: LogFormat = LogFormat.TEXT
 
+    # Rendered pages kept for anonymous readers, per worker; 0 turns the page cache off.
+    page_cache_bytes: int = 64 * 1024 * 1024
+
     # Connection pool, per worker process (PostgreSQL; SQLite opens a connection per thread).
     database_pool_size: int = 5
     database_max_overflow: int = 10

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 from slugify import slugify
-from sqlalchemy import Column, Computed, DateTime, Index, String, Text, TypeDecorator
+from sqlalchemy import BigInteger, Column, Computed, DateTime, Index, String, Text, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
 NAME_MAX_LENGTH = 100
@@ -408,3 +408,16 @@ class Attempt(SQLModel, table=True):
     action: str = Field(max_length=40)
     key: str = Field(max_length=400)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+
+
+# Page cache
+
+
+class ChangeCounter(SQLModel, table=True):
+    """One row counting every write to what pages show, bumped by the database's own triggers
+    (migration 0005), so a cached page is known to be current with one cheap read."""
+
+    __tablename__ = "change_counter"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)

@@ -3,7 +3,10 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
+
+from blog.config import Settings
 
 
 @contextmanager
@@ -19,6 +22,13 @@ def _counting_queries(engine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def settings(settings) -> Settings:
+    """The page's own queries: no page cache, which adds its own checks (and hides the page's
+    queries once a page is kept)."""
+    return settings.model_copy(update={"page_cache_bytes": 0})
 
 
 def _queries_for(app, client, path: str) -> int:

@@ -1,9 +1,12 @@
-"""Several app processes on one PostgreSQL: no state lives in a process, so any can answer."""
+"""Several app processes on one database: no state lives in a process, so any can answer, and
+no process answers from a page cache that another one's write has made stale."""
 
 import sys
+from collections.abc import Iterator
 from itertools import cycle
 
 import httpx2
+import pytest
 
 from tests.conftest import find_form, running_server
 
@@ -78,3 +81,34 @@ def test_blog_serve_with_two_workers_keeps_a_user_logged_in_on_every_request(
             for _ in range(20)
         ]
         assert statuses == [200] * 20
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_workers(request, tmp_path) -> Iterator[str]:
+    """The base URL of `blog serve --workers 2` on each database."""
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'blog.db'}"
+    else:
+        database_url = request.getfixturevalue("migrated_postgres")
+    with running_server(tmp_path, database_url, [*BLOG_COMMAND, "serve", "--workers", "2"]) as url:
+        yield url
+
+
+def test_no_worker_serves_a_kept_page_after_a_write_anywhere(two_workers):
+    with httpx2.Client(base_url=two_workers, follow_redirects=False, timeout=30) as writer:
+        token = _fetch_form(writer, two_workers, "/register", "/register")
+        data = {"name": "Wanda", "email": "w@example.com", "password": "pass-word"}
+        assert writer.post("/register", data={**data, "csrf_token": token}).status_code == 303
+
+        for round_number in range(3):
+            # Each reader request on a new connection, so both workers answer some.
+            before = [httpx2.get(f"{two_workers}/") for _ in range(12)]
+            assert any(page.headers.get("x-cache") == "hit" for page in before)
+
+            token = _fetch_form(writer, two_workers, "/blogs/new", "/blogs")
+            title = f"Round {round_number}"
+            data = {"title": title, "body": "Hello.", "csrf_token": token}
+            assert writer.post("/blogs", data=data).status_code == 303
+
+            after = [httpx2.get(f"{two_workers}/").text for _ in range(12)]
+            assert all(title in page for page in after)
