@@ -415,7 +415,7 @@ class Attempt(SQLModel, table=True):
 
 class ChangeCounter(SQLModel, table=True):
     """One row counting every write to what pages show, bumped by the database's own triggers
-    (migration 0005), so a cached page is known to be current with one cheap read."""
+    (migration 0006), so a cached page is known to be current with one cheap read."""
 
     __tablename__ = "change_counter"
 

@@ -4,7 +4,7 @@ Most visitors are anonymous readers who all get the same bytes for the same addr
 page is rendered once and then answered from memory, in front of the rest of the stack.
 
 It is exact, not time-based. The database counts its own changes: triggers on every table a
-page shows bump one row (`change_counter`, migration 0005), so every write, from any worker, any
+page shows bump one row (`change_counter`, migration 0006), so every write, from any worker, any
 process or the `blog` command, is seen by the next request anywhere. Checking that counter is
 the price of a hit: on SQLite, `PRAGMA data_version` on a connection of the cache's own says in
 microseconds whether anything was committed at all, and the counter is read only when it was;

@@ -9,8 +9,8 @@ The upsert keeps counting even if the row has been removed (tests empty every ta
 Note for later migrations: on SQLite, batch-altering one of these tables copies it and drops its
 triggers, so such a migration must create them again (as for the search triggers of 0003).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
