@@ -89,15 +89,15 @@ def newest_blogs(
         statement = (
             statement.join(BlogTagLink, col(BlogTagLink.blog_id) == Blog.id)
             .join(Tag, col(Tag.id) == BlogTagLink.tag_id)
-            .where(Tag.name == tag, col(BlogTagLink.published_at) <= now)
+            .where(Tag.name == tag)
         )
         columns = (col(BlogTagLink.published_at), col(BlogTagLink.blog_id))
     else:
-        statement = statement.where(is_published(now))
         if author_id is not None:
             statement = statement.where(Blog.author_id == author_id)
         columns = (col(Blog.published_at), col(Blog.id))
-    order = Order(columns=columns, descending=True, key_of=_blog_key)
+    # Published by now: the list's upper bound (see Order.up_to).
+    order = Order(columns=columns, descending=True, key_of=_blog_key, up_to=now)
     blogs, links = read_page(
         session, statement, order=order, position=position, page_size=page_size
     )

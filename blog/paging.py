@@ -86,6 +86,11 @@ class Order:
     descending: bool
     # The key of one row the statement returns.
     key_of: Callable[[Any], Key]
+    # The largest value of the first column the list holds ("published by now"), if any. Given
+    # here rather than in the statement, so that a cursor's page has one upper bound for the
+    # index, the lower of the two: with two, SQLite may take the wrong one and read from now
+    # back to the cursor.
+    up_to: Any = None
 
 
 def numbered(number: int, *, has_next: bool) -> PageOfList:
@@ -111,13 +116,15 @@ def read_page(
     An empty page past the first is for the caller to answer with a 404.
     """
     if position.cursor is None:
+        if order.up_to is not None:
+            statement = statement.where(order.columns[0] <= order.up_to)
         rows = session.exec(
             _in_order(statement, order, reverse=False)
             .offset((position.number - 1) * page_size)
             .limit(page_size + 1)
         ).all()
         return _forward_page(rows, order, number=position.number, page_size=page_size)
-    beyond = _beyond(order.columns, position.cursor, after=position.after is not None)
+    beyond = _beyond(order, position.cursor, after=position.after is not None)
     # In a newest-first list the rows before a key come later in the list, on the next pages.
     forward = (position.after is not None) != order.descending
     rows = session.exec(
@@ -173,13 +180,17 @@ def _in_order(statement: Any, order: Order, *, reverse: bool) -> Any:
     )
 
 
-def _beyond(columns: tuple[Any, Any], key: Key, *, after: bool) -> ColumnElement[bool]:
+def _beyond(order: Order, key: Key, *, after: bool) -> ColumnElement[bool]:
     """(first, second) > key (or < key), written so both databases read it as a range on the
-    first column of the index: first >= k1 AND (first > k1 OR second > k2)."""
-    first, second = columns
+    first column of the index: first >= k1 AND (first > k1 OR second > k2), and kept to the
+    list's upper bound, if it has one, as the same range's other end."""
+    first, second = order.columns
+    up_to = order.up_to
     if after:
-        return and_(first >= key[0], or_(first > key[0], second > key[1]))
-    return and_(first <= key[0], or_(first < key[0], second < key[1]))
+        inside = first >= key[0] if up_to is None else first.between(key[0], up_to)
+        return and_(inside, or_(first > key[0], second > key[1]))
+    below = key[0] if up_to is None else min(key[0], up_to)
+    return and_(first <= below, or_(first < key[0], second < key[1]))
 
 
 # Tokens
