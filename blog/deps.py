@@ -169,15 +169,16 @@ OwnAccount = Annotated[User, Depends(own_account)]
 
 def tag_in_address(request: Request, tag: Annotated[str, Path()]) -> str:
     """The tag the address names, in its one form: 404 if it cannot be a tag, else a 301 to the
-    address with the tag written that way (/tags/Python → /tags/python)."""
+    address with the tag written that way (/tags/Python and /tags/Python/ → /tags/python)."""
     normalized = normalize_tag(tag)
     if not is_tag(normalized):
         raise HTTPException(404, "No published blog has this tag.")
-    if normalized != tag:
-        # The decoded path, where the tag stands as it came: `request.url.path` keeps its
-        # percent-escapes, so `C#` would not be found there and the 301 would point at itself.
-        rest = request.scope["path"].removeprefix(f"/tags/{tag}")
-        path = f"/tags/{quote(normalized, safe='')}{rest}"
+    # The decoded path, where the tag stands as it came: `request.url.path` keeps its
+    # percent-escapes, so `C#` would not be found there and the 301 would point at itself.
+    rest = request.scope["path"].removeprefix(f"/tags/{tag}")
+    # A trailing slash goes in the same 301, not in one of its own before it.
+    if normalized != tag or rest == "/":
+        path = f"/tags/{quote(normalized, safe='')}{rest.removesuffix('/')}"
         query = f"?{request.url.query}" if request.url.query else ""
         raise MovedPermanently(path + query)
     return normalized

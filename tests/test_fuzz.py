@@ -419,11 +419,6 @@ def test_every_tag_address_reaches_a_page_or_a_404_in_at_most_one_redirect(
     assert response.status_code in {200, 404}, f"{describe(response)}\nfirst asked: {path}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: Starlette's trailing-slash 307 comes before the tag's own 301, so "
-    "/tags/Python/ takes two redirects; fixed in blog/routes (not this file), then drop this mark",
-)
 @pytest.mark.parametrize("path", ["/tags/Python/", "/tags/%23python/", "/tags/C%23/"])
 def test_a_tag_address_with_a_trailing_slash_reaches_its_page_in_one_redirect(
     fuzz_client, make_blog, path

@@ -1,10 +1,10 @@
 """Tag pages: every published blog under one tag, and the list of tags."""
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from blog.blogs import newest_blogs, popular_tags
 from blog.db import SessionDep
-from blog.deps import TagInAddress
+from blog.deps import TagInAddress, tag_in_address
 from blog.pages import render
 from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, BlogListPosition
 
@@ -25,3 +25,10 @@ def show(request: Request, session: SessionDep, tag: TagInAddress, position: Blo
         no_blogs = "No published blog has this tag." if position == FIRST_PAGE else NO_SUCH_PAGE
         raise HTTPException(404, no_blogs)
     return render(request, "tags/show.html", {"tag": tag, "page": blog_page})
+
+
+@router.get("/tags/{tag}/", dependencies=[Depends(tag_in_address)])
+def show_with_a_trailing_slash() -> None:
+    """Never reached: the dependency answers `/tags/Python/` with one 301 to `/tags/python`
+    (without this route, Starlette's own slash redirect would come first, then that 301)."""
+    raise HTTPException(404)
