@@ -86,18 +86,21 @@ def newest_blogs(
         selectinload(Blog.tags),  # type: ignore[arg-type]
     )
     if tag is not None:
+        columns = (col(BlogTagLink.published_at), col(BlogTagLink.blog_id))
+        keys = select(*columns).join(Tag, col(Tag.id) == BlogTagLink.tag_id).where(Tag.name == tag)
         statement = (
             statement.join(BlogTagLink, col(BlogTagLink.blog_id) == Blog.id)
             .join(Tag, col(Tag.id) == BlogTagLink.tag_id)
             .where(Tag.name == tag)
         )
-        columns = (col(BlogTagLink.published_at), col(BlogTagLink.blog_id))
     else:
+        columns = (col(Blog.published_at), col(Blog.id))
+        keys = select(*columns)
         if author_id is not None:
             statement = statement.where(Blog.author_id == author_id)
-        columns = (col(Blog.published_at), col(Blog.id))
+            keys = keys.where(Blog.author_id == author_id)
     # Published by now: the list's upper bound (see Order.up_to).
-    order = Order(columns=columns, descending=True, key_of=_blog_key, up_to=now)
+    order = Order(columns=columns, descending=True, key_of=_blog_key, keys=keys, up_to=now)
     blogs, links = read_page(
         session, statement, order=order, position=position, page_size=page_size
     )

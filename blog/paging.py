@@ -86,6 +86,9 @@ class Order:
     descending: bool
     # The key of one row the statement returns.
     key_of: Callable[[Any], Key]
+    # The same list's keys alone (the two columns), read from the index without the rows: what
+    # a numbered page's offset skips through.
+    keys: Any
     # The largest value of the first column the list holds ("published by now"), if any. Given
     # here rather than in the statement, so that a cursor's page has one upper bound for the
     # index, the lower of the two: with two, SQLite may take the wrong one and read from now
@@ -116,13 +119,21 @@ def read_page(
     An empty page past the first is for the caller to answer with a 404.
     """
     if position.cursor is None:
-        if order.up_to is not None:
-            statement = statement.where(order.columns[0] <= order.up_to)
-        rows = session.exec(
-            _in_order(statement, order, reverse=False)
-            .offset((position.number - 1) * page_size)
-            .limit(page_size + 1)
-        ).all()
+        if position.number > 1:
+            # The key of the page's first row, found by skipping the rows before it in the
+            # index alone (an entry each, no row read); the page is read from there.
+            edge = session.exec(
+                _in_order(_up_to(order.keys, order), order, reverse=False)
+                .offset((position.number - 1) * page_size)
+                .limit(1)
+            ).first()
+            if edge is None:
+                return [], PageOfList(number=position.number, previous_query=None, next_query=None)
+            # The edge is within the upper bound: the range needs no second one.
+            statement = statement.where(_from(order, tuple(edge)))
+        else:
+            statement = _up_to(statement, order)
+        rows = session.exec(_in_order(statement, order, reverse=False).limit(page_size + 1)).all()
         return _forward_page(rows, order, number=position.number, page_size=page_size)
     beyond = _beyond(order, position.cursor, after=position.after is not None)
     # In a newest-first list the rows before a key come later in the list, on the next pages.
@@ -171,6 +182,18 @@ def _cursor_query(row: Any, order: Order, number: int, *, forward: bool) -> str:
     (to the list's end) or back (to its start)."""
     side = "before" if forward == order.descending else "after"
     return f"{side}={encode_cursor(number, order.key_of(row))}"
+
+
+def _up_to(statement: Any, order: Order) -> Any:
+    return statement if order.up_to is None else statement.where(order.columns[0] <= order.up_to)
+
+
+def _from(order: Order, key: Key) -> ColumnElement[bool]:
+    """This key's row and those after it in the list's order."""
+    first, second = order.columns
+    if order.descending:
+        return and_(first <= key[0], or_(first < key[0], second <= key[1]))
+    return and_(first >= key[0], or_(first > key[0], second >= key[1]))
 
 
 def _in_order(statement: Any, order: Order, *, reverse: bool) -> Any:

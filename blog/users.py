@@ -95,7 +95,8 @@ def authors_page(*, session: Session, position: Position, page_size: int) -> Aut
         User.name_key,
         (User.dated_blog_count - still_scheduled).label("blog_count"),
     )
-    order = Order(columns=(col(User.name_key), col(User.id)), descending=False, key_of=_name_key)
+    columns = (col(User.name_key), col(User.id))
+    order = Order(columns=columns, descending=False, key_of=_name_key, keys=select(*columns))
     rows, links = read_page(session, statement, order=order, position=position, page_size=page_size)
     return AuthorPage(
         authors=[UserWithBlogCount.model_validate(row._mapping) for row in rows],

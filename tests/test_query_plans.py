@@ -153,3 +153,18 @@ def test_a_search_reads_the_full_text_index_and_blogs_by_primary_key(app, client
         assert re.search(r"SCAN blog_search VIRTUAL TABLE INDEX \d+:M", plan), plan
         assert "SEARCH blog USING INTEGER PRIMARY KEY" in plan, plan
         assert not re.search(r"^SCAN blog$", plan, re.M), plan
+
+
+def test_a_numbered_tag_page_skips_through_the_tag_index_alone(app, client, make_user, make_blog):
+    author = make_user()
+    for _ in range(21):
+        make_blog(author=author, tags=["python"])
+
+    plan = _plan_of_page(app, client, "/tags/python?page=2", "OFFSET")
+
+    _assert_reads(plan, "ix_blog_tag_tag_id_published_at_blog_id")
+    if SUITE_ON_POSTGRES:
+        assert "on blog " not in plan, plan
+    else:
+        assert "COVERING INDEX ix_blog_tag_tag_id_published_at_blog_id" in plan, plan
+        assert not re.search(r"^SEARCH blog ", plan, re.M), plan
