@@ -43,9 +43,10 @@ MARKDOWN_MARKS = re.compile(r"\*{1,3}|_{2,3}|`+|~~|^#{1,6}\s+|\]\([^)\s]*\)|!?\[
 # Longer queries add nothing a reader meant and only cost the database work.
 MAX_TERMS = 12
 
-# The newest matches ranked per query: enough that a rarer word is ranked whole, few enough
-# that ranking a word found in most blogs costs about what it did among a thousand blogs.
-MAX_CANDIDATES = 1_000
+# The newest matches ranked per query (25 pages of results): enough that a rarer word is
+# ranked whole, few enough that ranking a word found in most blogs costs about what ranking all
+# the matches of a thousand-blog site does (each costs a few microseconds to rank).
+MAX_CANDIDATES = 500
 # bm25 ranks a query on SQLite when its words are in this many blogs at most, all told: the
 # passes over their lists then take a millisecond or two.
 BM25_MAX_BLOGS = 50_000
