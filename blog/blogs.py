@@ -87,11 +87,12 @@ def newest_blogs(
     )
     if tag is not None:
         columns = (col(BlogTagLink.published_at), col(BlogTagLink.blog_id))
-        keys = select(*columns).join(Tag, col(Tag.id) == BlogTagLink.tag_id).where(Tag.name == tag)
-        statement = (
-            statement.join(BlogTagLink, col(BlogTagLink.blog_id) == Blog.id)
-            .join(Tag, col(Tag.id) == BlogTagLink.tag_id)
-            .where(Tag.name == tag)
+        # The tag's id as one value (a subquery run first), not a join: only then does
+        # PostgreSQL read the index in its order rather than sort all the tag's blogs.
+        tag_id = select(Tag.id).where(Tag.name == tag).scalar_subquery()
+        keys = select(*columns).where(BlogTagLink.tag_id == tag_id)
+        statement = statement.join(BlogTagLink, col(BlogTagLink.blog_id) == Blog.id).where(
+            BlogTagLink.tag_id == tag_id
         )
     else:
         columns = (col(Blog.published_at), col(Blog.id))
