@@ -1,6 +1,7 @@
 """The engine, built from settings, and the one session per request."""
 
 import contextlib
+import gc
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -128,6 +129,9 @@ def _watch_the_file(engine: Engine, path: Path) -> None:
     pooled: once the file is writable again, the next request opens it read-write.
     """
     first_seen: list[tuple[int, int]] = []
+    # Set when a read-only connection was closed: its cursors may still hold the file open,
+    # read-only, until they are collected, and the next connection would be read-only too.
+    dropped_read_only: list[bool] = []
 
     def what_happened() -> str | None:
         """What became of the file since the first connection; None if nothing (known)."""
@@ -150,6 +154,9 @@ def _watch_the_file(engine: Engine, path: Path) -> None:
 
     @event.listens_for(engine, "do_connect")
     def _refuse_to_open(_dialect, _connection_record, _cargs, _cparams):
+        if dropped_read_only:
+            dropped_read_only.clear()
+            gc.collect()
         if problem := what_happened():
             # A driver error, so it reaches the app as an OperationalError: the 503 page.
             raise sqlite3.OperationalError(problem)
@@ -173,6 +180,7 @@ def _watch_the_file(engine: Engine, path: Path) -> None:
         if connection_record.info.get(READ_ONLY):
             # Closed now; the pool opens a new connection in its place when next asked.
             connection_record.invalidate()
+            dropped_read_only.append(True)
 
 
 def get_session(request: Request) -> Iterator[Session]:
