@@ -4,6 +4,7 @@ import contextlib
 import gc
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -87,7 +88,7 @@ def make_engine(
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL lets readers carry on while one request writes; only a file can hold it.
         if database is not None:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.close()
 
@@ -95,6 +96,21 @@ def make_engine(
     if database is not None:
         _watch_the_file(engine, database.absolute())
     return engine
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Turn WAL on, waiting out the others: on a new file, several workers starting at once
+    may each try, and SQLite answers "database is locked" at once, without its busy wait,
+    to all but the one that holds the lock."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _drop_broken_sqlite_connections(context: ExceptionContext) -> None:
