@@ -91,6 +91,16 @@ def _assert_reads(plan: str, *indexes: str) -> None:
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
 
 
+# Whether an author has a published blog: SQLite asks the author's index. PostgreSQL, on the
+# handful of rows a test has, may ask the published_at index instead, as its statistics (not
+# the schema) decide; either is an index read, and a whole-table read still fails.
+AUTHOR_HAS_A_BLOG = (
+    r"ix_blog_(author_id_)?published_at_id"
+    if SUITE_ON_POSTGRES
+    else "ix_blog_author_id_published_at_id"
+)
+
+
 def _cursor(blog) -> str:
     return encode_cursor(2, (blog.published_at, blog.id))
 
@@ -136,7 +146,7 @@ def test_the_sitemap_index_steps_along_the_primary_keys(app, client, blogs):
     author_parts = _plan_of_page(app, client, "/sitemap.xml", "RECURSIVE", "user")
 
     _assert_reads(blog_parts, _primary_key("blog"))
-    _assert_reads(author_parts, _primary_key("user"), "ix_blog_author_id_published_at_id")
+    _assert_reads(author_parts, _primary_key("user"), AUTHOR_HAS_A_BLOG)
 
 
 def test_a_sitemap_part_of_blogs_reads_a_range_of_the_primary_key(app, client, blogs):
@@ -146,7 +156,7 @@ def test_a_sitemap_part_of_blogs_reads_a_range_of_the_primary_key(app, client, b
 
 def test_a_sitemap_part_of_authors_reads_a_range_of_the_primary_key(app, client, blogs):
     plan = _plan_of_page(app, client, "/sitemaps/authors-1.xml", "user.id >=")
-    _assert_reads(plan, _primary_key("user"), "ix_blog_author_id_published_at_id")
+    _assert_reads(plan, _primary_key("user"), AUTHOR_HAS_A_BLOG)
 
 
 def test_a_search_reads_the_full_text_index_and_blogs_by_primary_key(app, client, blogs):
