@@ -185,6 +185,8 @@ def blog_environment(database: Path) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        # As deployed: templates are not looked at for changes on every page.
+        "ENVIRONMENT": "production",
         # Logging in is no sign-up, but nothing here should ever meet a limit.
         "REGISTRATIONS_PER_ADDRESS": "0",
     }

@@ -1,12 +1,12 @@
 """Dependencies that routes declare instead of repeating checks: who is asking, may they."""
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
 
-from blog.blogs import is_visible
+from blog.blogs import BlogSummary, blog_summaries, is_visible
 from blog.db import SessionDep
 from blog.forms import read_form
 from blog.models import Blog, User, UserPublic, is_tag, normalize_tag
@@ -127,9 +127,21 @@ def current_user(request: Request, user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+AnyBlog = TypeVar("AnyBlog", Blog, BlogSummary)
+
+
 def existing_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> Blog:
     """The blog here, or a 404 (a draft or scheduled blog is there only for its author)."""
-    blog = session.get(Blog, blog_id)
+    return _visible_or_missing(session.get(Blog, blog_id), user)
+
+
+def shown_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> BlogSummary:
+    """The blog here as its page shows it (author and tags read with it, in one query), or a
+    404 like `existing_blog`'s."""
+    return _visible_or_missing(blog_summaries(session=session, ids=[blog_id]).get(blog_id), user)
+
+
+def _visible_or_missing(blog: AnyBlog | None, user: User | None) -> AnyBlog:
     if blog is None or not is_visible(blog, user):
         raise HTTPException(404, "There is no blog here. It may have been deleted.")
     return blog
@@ -144,6 +156,7 @@ def existing_user(user_id: UserId, session: SessionDep) -> User:
 
 
 ExistingBlog = Annotated[Blog, Depends(existing_blog)]
+ShownBlog = Annotated[BlogSummary, Depends(shown_blog)]
 ExistingUser = Annotated[User, Depends(existing_user)]
 
 

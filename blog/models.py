@@ -9,6 +9,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, ClassVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -188,6 +189,8 @@ def blog_path(blog_id: int | None, title: str) -> str:
     return f"/blogs/{blog_id}/{slug_for(title)}"
 
 
+# Lists draw the same blogs' addresses on every request; slugify is slow enough to matter.
+@lru_cache(maxsize=4096)
 def slug_for(title: str) -> str:
     """The readable part of a blog's address, made from its title."""
     slug = slugify(title, max_length=SLUG_MAX_LENGTH, word_boundary=True) or "blog"

@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from blog.config import Settings
+from blog.config import Environment, Settings
 from blog.models import UserPublic
 from blog.security import csrf_token, pop_flashes
 from blog.text import excerpt, reading_minutes, render_markdown
@@ -17,6 +17,9 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(
         directory=settings.templates_dir, context_processors=[_layout_context]
     )
+    # Looking for changed templates costs a file check each time a page is drawn: only while
+    # developing, where an edited template should show on the next reload.
+    templates.env.auto_reload = settings.environment == Environment.DEVELOPMENT
     templates.env.globals["site_name"] = settings.site_name
     templates.env.globals["site_description"] = settings.site_description
     templates.env.globals["absolute_url"] = absolute_url

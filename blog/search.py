@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, text
-from sqlalchemy.orm import selectinload
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
-from blog.models import Blog, BlogPublic, UTCDateTime, utc_now
+from blog.blogs import BlogSummary, blog_summaries
+from blog.models import Blog, UTCDateTime, utc_now
 from blog.paging import PageOfList, numbered
 
 # Private-use characters around each match: no author types them, and they survive escaping,
@@ -157,7 +157,7 @@ HEADLINE_MARKS = f'StartSel="{MATCH_START}", StopSel="{MATCH_END}"'
 
 @dataclass(frozen=True)
 class SearchResult:
-    blog: BlogPublic
+    blog: BlogSummary
     title: Markup
     snippet: Markup
 
@@ -201,15 +201,10 @@ def search_blogs(*, session: Session, query: str, page: int, page_size: int) -> 
             **parameters
         )
     rows = session.execute(statement).all()
-    blogs = session.exec(
-        select(Blog)
-        .where(col(Blog.id).in_([row.id for row in rows]))
-        .options(selectinload(Blog.author), selectinload(Blog.tags))  # type: ignore[arg-type]
-    ).all()
-    by_id = {blog.id: blog for blog in blogs}
+    by_id = blog_summaries(session=session, ids=[row.id for row in rows[:page_size]])
     results = [
         SearchResult(
-            blog=BlogPublic.model_validate(by_id[row.id]),
+            blog=by_id[row.id],
             title=mark_matches(row.title),
             snippet=mark_matches(MARKDOWN_MARKS.sub("", row.snippet)),
         )

@@ -83,6 +83,7 @@ def plain_text(body: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=512)
 def excerpt(body: str, length: int = 200) -> str:
     """A teaser of at most `length` characters (plus "…" when cut) that ends on a whole word."""
     text = plain_text(body)
@@ -93,6 +94,7 @@ def excerpt(body: str, length: int = 200) -> str:
     return head + "…"
 
 
+@lru_cache(maxsize=512)
 def reading_minutes(body: str, words_per_minute: int = 200) -> int:
     """Whole minutes a reader needs for the body, never less than one."""
     return max(1, math.ceil(len(plain_text(body).split()) / words_per_minute))

@@ -3,11 +3,18 @@
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from blog.blogs import EditConflict, create_blog, delete_blog, newest_blogs, update_blog
+from blog.blogs import (
+    BlogSummary,
+    EditConflict,
+    create_blog,
+    delete_blog,
+    newest_blogs,
+    update_blog,
+)
 from blog.db import SessionDep
-from blog.deps import CurrentUser, ExistingBlog, FormDep, OwnedBlog, require_csrf
+from blog.deps import CurrentUser, FormDep, OwnedBlog, ShownBlog, require_csrf
 from blog.forms import Form, validate_form
-from blog.models import Blog, BlogCreate, BlogPublic, BlogStatus, BlogUpdate
+from blog.models import Blog, BlogCreate, BlogStatus, BlogUpdate
 from blog.pages import render
 from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, BlogListPosition
 from blog.security import flash
@@ -55,7 +62,7 @@ def create(request: Request, session: SessionDep, user: CurrentUser, form_data: 
 
 
 @router.get("/blogs/{blog_id}")
-def short_address(blog: ExistingBlog):
+async def short_address(blog: ShownBlog):
     return _moved_to(blog)
 
 
@@ -101,14 +108,16 @@ def delete(request: Request, session: SessionDep, blog: OwnedBlog):
 
 
 # Last, so /blogs/{id}/edit and /blogs/{id}/delete are never read as a slug.
+# `async`: the blog is read by its dependency, in the thread pool; drawing the page needs no
+# thread of its own.
 @router.get("/blogs/{blog_id}/{slug}")
-def show(request: Request, blog: ExistingBlog, slug: str):
+async def show(request: Request, blog: ShownBlog, slug: str):
     if request.url.path != blog.path:
         return _moved_to(blog)
-    return render(request, "blogs/show.html", {"blog": BlogPublic.model_validate(blog)})
+    return render(request, "blogs/show.html", {"blog": blog})
 
 
-def _moved_to(blog: Blog) -> RedirectResponse:
+def _moved_to(blog: Blog | BlogSummary) -> RedirectResponse:
     """Old and short addresses point search engines and bookmarks at the one current address."""
     return RedirectResponse(blog.path, status_code=301)
 

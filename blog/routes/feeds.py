@@ -11,10 +11,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from blog.blogs import newest_blogs, popular_tags, sitemap_blog_parts, sitemap_blogs
+from blog.blogs import (
+    AuthorName,
+    BlogSummary,
+    newest_blogs,
+    popular_tags,
+    sitemap_blog_parts,
+    sitemap_blogs,
+)
 from blog.db import SessionDep
 from blog.deps import ExistingUser, TagInAddress
-from blog.models import BlogPublic, User, UserPublic, blog_path
+from blog.models import User, UserPublic, blog_path
 from blog.pages import absolute_url
 from blog.paging import MAX_ID
 from blog.text import excerpt, render_markdown
@@ -158,7 +165,7 @@ def _atom_response(
     title: str,
     page_path: str,
     feed_path: str,
-    blogs: list[BlogPublic],
+    blogs: list[BlogSummary],
     author: User | None = None,
 ) -> Response:
     settings = request.app.state.settings
@@ -179,7 +186,7 @@ def _atom_response(
     return Response(_render(request, "feeds/atom.xml", feed=feed), media_type=ATOM_MEDIA_TYPE)
 
 
-def _entry(request: Request, blog: BlogPublic) -> dict[str, Any]:
+def _entry(request: Request, blog: BlogSummary) -> dict[str, Any]:
     updated_at = _last_changed(blog.updated_at, blog.published_at)
     link = absolute_url(request, blog.path)
     return {
@@ -197,7 +204,7 @@ def _entry(request: Request, blog: BlogPublic) -> dict[str, Any]:
     }
 
 
-def _author(request: Request, user: User | UserPublic) -> dict[str, str]:
+def _author(request: Request, user: User | UserPublic | AuthorName) -> dict[str, str]:
     return {"name": _xml_text(user.name), "uri": absolute_url(request, f"/users/{user.id}")}
 
 
