@@ -10,6 +10,7 @@ own counters (migration 0005), so no page reads every blog however many there ar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, distinct, func, or_, update
@@ -154,9 +155,11 @@ def _blog_key(row: Any) -> tuple[datetime | None, int | None]:
     return row.published_at, row.id
 
 
+@cache
 def _summaries() -> Select:
     """The columns a BlogSummary is made of, its author's name and its tags' names included,
-    one row a blog: the caller adds the conditions and the order."""
+    one row a blog: the caller adds the conditions and the order. Built once: statements are
+    immutable, each `where` makes a new one."""
     tag_names = (
         select(func.aggregate_strings(Tag.name, " "))
         .join(BlogTagLink, col(BlogTagLink.tag_id) == Tag.id)
