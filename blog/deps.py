@@ -1,4 +1,9 @@
-"""Dependencies that routes declare instead of repeating checks: who is asking, may they."""
+"""Dependencies that routes declare instead of repeating checks: who is asking, may they.
+
+Those that read the database are plain functions, which FastAPI runs in its thread pool; those
+that only look at the request or at other dependencies are `async`, since each plain one costs
+every request a hop to a thread and back.
+"""
 
 from typing import Annotated, TypeVar
 from urllib.parse import quote, urlsplit
@@ -116,7 +121,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def current_user(request: Request, user: OptionalUser) -> User:
+async def current_user(request: Request, user: OptionalUser) -> User:
     if user is None:
         # After logging in, come back to the page asked for; a POST cannot be replayed.
         next_path = request.url.path if request.method == "GET" else None
@@ -162,14 +167,14 @@ ExistingUser = Annotated[User, Depends(existing_user)]
 
 # The logged-in user comes first, so a visitor who is not is sent to log in before anything
 # about the blog or account is revealed; then 404, then 403.
-def owned_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
+async def owned_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
     """The blog, if the logged-in user wrote it (else 403)."""
     if blog.author_id != user.id:
         raise HTTPException(403, "Only the author of this blog can change it.")
     return blog
 
 
-def own_account(user: CurrentUser, account: ExistingUser) -> User:
+async def own_account(user: CurrentUser, account: ExistingUser) -> User:
     """The account, if it is the logged-in user's own (else 403)."""
     if account.id != user.id:
         raise HTTPException(403, "You can only change your own account.")
@@ -180,7 +185,7 @@ OwnedBlog = Annotated[Blog, Depends(owned_blog)]
 OwnAccount = Annotated[User, Depends(own_account)]
 
 
-def tag_in_address(request: Request, tag: Annotated[str, Path()]) -> str:
+async def tag_in_address(request: Request, tag: Annotated[str, Path()]) -> str:
     """The tag the address names, in its one form: 404 if it cannot be a tag, else a 301 to the
     address with the tag written that way (/tags/Python and /tags/Python/ → /tags/python)."""
     normalized = normalize_tag(tag)

@@ -1,7 +1,9 @@
 """Rendering pages: the Jinja2 environment and what every page's layout needs."""
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -28,6 +30,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates.env.filters["markdown"] = render_markdown
     templates.env.filters["excerpt"] = excerpt
     templates.env.filters["reading_minutes"] = reading_minutes
+    templates.env.filters["tag_path"] = tag_path
     return templates
 
 
@@ -60,6 +63,14 @@ def _layout_context(request: Request) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=4096)
+def tag_path(name: str) -> str:
+    """A tag's page; lists draw the same few tags' addresses over and over."""
+    return f"/tags/{quote(name, safe='')}"
+
+
+# Lists draw the same blogs' dates on every request.
+@lru_cache(maxsize=4096)
 def _format_date(moment: datetime) -> str:
     return f"{moment:%B} {moment.day}, {moment:%Y}"
 

@@ -288,7 +288,7 @@ def _refuse(constant: str) -> None:
 
 
 def _position_in_address(key_types: tuple[type, ...]):
-    def position_in_address(
+    async def position_in_address(
         page: Annotated[int, Query(ge=1)] = 1,
         before: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
         after: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
