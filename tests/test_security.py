@@ -36,6 +36,8 @@ POST_ROUTES = [
     ("/blogs/{blog}/delete", {}),
     ("/users/{me}/edit", {"name": "Forged", "email": "forged@example.com"}),
     ("/users/{me}/delete", {"password": DEFAULT_PASSWORD}),
+    ("/account/password", {"current_password": DEFAULT_PASSWORD, "new_password": "a new one!"}),
+    ("/account/sessions/sign-out-others", {}),
 ]
 
 
