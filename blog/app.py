@@ -39,12 +39,12 @@ from blog.logs import ClientDisconnect, add_request_log, client_disconnected, co
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pagecache import ChangeWatch, PageCacheMiddleware, PageStore
 from blog.pages import make_templates, render
-from blog.routes import auth, blogs, feeds, health, search, tags, users
+from blog.routes import account, auth, blogs, feeds, health, reset, search, tags, users
+from blog.security import SESSION_MAX_AGE_SECONDS
 
 logger = logging.getLogger("blog")
 
 SESSION_COOKIE = "blog_session"
-SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
 # A backstop for bodies sent without a length (forms check theirs and answer with a page).
 MAX_REQUEST_BYTES = 2 * MAX_FORM_BYTES
 
@@ -66,6 +66,7 @@ ERROR_TITLES = {
     403: "Forbidden",
     404: "Page not found",
     405: "Method not allowed",
+    410: "Link no longer works",
     413: "Too much data",
     500: "Something went wrong",
     503: "Temporarily unavailable",
@@ -171,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feeds.router,
         blogs.router,
         auth.router,
+        reset.router,
+        account.router,
         users.router,
         tags.router,
         search.router,

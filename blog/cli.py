@@ -26,7 +26,7 @@ from blog.migrate import (
 )
 from blog.models import UserCreate
 from blog.seed import DEMO_PASSWORD, seed
-from blog.users import EmailTaken, create_user
+from blog.users import EmailTaken, create_user, get_user_by_email, password_reset_link
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +110,15 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     create_user_command.set_defaults(run=_create_user)
+
+    reset_link_command = commands.add_parser(
+        "reset-link",
+        help="print a link that sets a new password",
+        description="Print a one-time link that sets a new password for the account with this "
+        "email, valid for an hour. It starts with BASE_URL when that is set.",
+    )
+    reset_link_command.add_argument("email")
+    reset_link_command.set_defaults(run=_reset_link)
 
     seed_command = commands.add_parser(
         "seed",
@@ -211,6 +220,16 @@ def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
             print(f"blog: email: {EmailTaken.message}", file=sys.stderr)
             return 1
         print(f"Created user {user.id}: {user.name} <{user.email}>")
+    return 0
+
+
+def _reset_link(arguments: argparse.Namespace, settings: Settings) -> int:
+    with _engine(settings, ready=True) as engine, Session(engine) as session:
+        user = get_user_by_email(session=session, email=arguments.email.strip())
+        if user is None:
+            print(f"blog: no account has the email {arguments.email}", file=sys.stderr)
+            return 1
+        print(password_reset_link(user=user, settings=settings))
     return 0
 
 

@@ -47,6 +47,15 @@ def _base_url(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
+def _smtp_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("SMTP_URL must look like smtp://user:password@mail.example.com:587")
+    return value
+
+
 def _host_list(value: object) -> object:
     if isinstance(value, str):
         return [host.strip().lower() for host in re.split(r"[,\s]+", value) if host.strip()]
@@ -90,6 +99,16 @@ class Settings(BaseSettings):
 
     # New accounts one address may open within an hour; 0 turns the limit off.
     registrations_per_address: int = 10
+    # Failed logins within 15 minutes for one email from one address, and from one address for
+    # any emails, before logging in from there is refused for a while; 0 turns a limit off.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 50
+
+    # Where password reset links are mailed from: smtp://user:password@host:587 (STARTTLS
+    # when the server offers it) or smtps://…:465, and the sender's address. Without both,
+    # reset links come only from `blog reset-link`.
+    smtp_url: Annotated[str | None, AfterValidator(_smtp_url)] = None
+    mail_from: str | None = None
 
     templates_dir: Path = resource_dir("templates")
     static_dir: Path = resource_dir("static")
@@ -104,6 +123,15 @@ class Settings(BaseSettings):
             "pool_recycle": self.database_pool_recycle,
             "connect_timeout": self.database_connect_timeout,
         }
+
+    @property
+    def signing_key(self) -> str:
+        """The key that signs cookies and links (create_app warns when it is the public one)."""
+        return self.secret_key or DEVELOPMENT_SECRET_KEY
+
+    @property
+    def mails_reset_links(self) -> bool:
+        return bool(self.smtp_url and self.mail_from)
 
     def host_names(self) -> frozenset[str] | None:
         """The Host names requests may carry; None when any will do."""
@@ -120,4 +148,10 @@ class Settings(BaseSettings):
             raise UnsafeSettings(
                 f"SECRET_KEY must be set to at least {SECRET_KEY_MIN_LENGTH} random characters "
                 "when ENVIRONMENT=production."
+            )
+        if self.mails_reset_links and not self.base_url:
+            # A mailed link takes its address from BASE_URL, never from a request's Host,
+            # which whoever asks for the mail could forge to receive the link themselves.
+            raise UnsafeSettings(
+                "BASE_URL must be set when SMTP_URL is, so mailed reset links point at this site."
             )

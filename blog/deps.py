@@ -15,7 +15,8 @@ from blog.blogs import BlogSummary, blog_summaries, is_visible
 from blog.db import SessionDep
 from blog.forms import read_form
 from blog.models import Blog, User, UserPublic, is_tag, normalize_tag
-from blog.security import USER_SESSION_KEY, csrf_token_is_valid
+from blog.security import csrf_token_is_valid, login_token
+from blog.users import logged_in_user
 
 # The largest id an INTEGER primary key holds on every database (32 bits on PostgreSQL);
 # anything above is simply not there, and asking the database would be an error, not a miss.
@@ -112,8 +113,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     A copy, not the row: an error page drawn after the session failed (a write the database
     refused) must still show who is logged in, without loading anything from that session.
     """
-    user_id = request.session.get(USER_SESSION_KEY)
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    user = logged_in_user(session=session, token=login_token(request))
     request.state.user = UserPublic.model_validate(user) if user else None
     return user
 

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 Model = TypeVar("Model", bound=SQLModel)
 
 # Never echoed back into a page.
-SECRET_FIELDS = frozenset({"password"})
+SECRET_FIELDS = frozenset({"password", "current_password", "new_password"})
 # Larger forms get a 413 page before they are read. This is far above the longest valid form
 # (a 100,000-character body, up to 12 bytes a character once URL-encoded), so over-long
 # fields still reach validation and get their message at the field.

@@ -27,6 +27,8 @@ logger = logging.getLogger("blog.requests")
 REQUEST_ID_HEADER = b"x-request-id"
 # An incoming id is kept only when it cannot garble a log line or a header.
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+# Paths under this hold a secret token (blog/routes/reset.py).
+RESET_LINK_PREFIX = "/reset/"
 # nginx's status for a client that closed the connection before it was answered.
 CLIENT_CLOSED_REQUEST = 499
 
@@ -111,6 +113,9 @@ def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 def _loggable_path(path: str) -> str:
+    # A password reset link's token is as good as the password for its hour: never logged.
+    if path.startswith(RESET_LINK_PREFIX):
+        return RESET_LINK_PREFIX + "…"
     # A decoded path can hold a newline (%0A) and forge a second log line; escape such paths.
     return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
 

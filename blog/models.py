@@ -21,6 +21,7 @@ from pydantic import (
     computed_field,
     field_validator,
 )
+from pydantic import Field as PydanticField
 from slugify import slugify
 from sqlalchemy import BigInteger, Column, Computed, DateTime, Index, String, Text, TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
@@ -34,6 +35,8 @@ BODY_MAX_LENGTH = 100_000
 TAG_MAX_LENGTH = 40
 TAGS_PER_BLOG = 10
 SLUG_MAX_LENGTH = 80
+# What is kept of a browser's User-Agent: enough to tell browsers apart on the sessions page.
+USER_AGENT_MAX_LENGTH = 300
 # A tag is a word that may go on with + # . _ or - ("c++", "c#", "node.js", "web-dev").
 TAG_PATTERN = re.compile(r"\w[\w+#.\-]*")
 # The largest number an Integer column holds on every database the blog runs on: PostgreSQL's
@@ -104,6 +107,22 @@ LineText = Annotated[str, BeforeValidator(_strip), AfterValidator(_forbid_nul)]
 FreeText = Annotated[str, BeforeValidator(_blank_to_empty), AfterValidator(_forbid_nul)]
 BodyText = Annotated[FreeText, BeforeValidator(_unix_newlines)]
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_normalize_email)]
+# Passwords are free text with limits. The limits come first, so they apply to the text as the
+# blank check left it ("   " is "This field is required.", like every other blank field).
+# A password someone chooses (sign-up, change, reset): one rule everywhere.
+NewPassword = Annotated[
+    str,
+    PydanticField(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    BeforeValidator(_blank_to_empty),
+    AfterValidator(_forbid_nul),
+]
+# A password typed to prove who one is: only its shape is checked here.
+GivenPassword = Annotated[
+    str,
+    PydanticField(min_length=1, max_length=PASSWORD_MAX_LENGTH),
+    BeforeValidator(_blank_to_empty),
+    AfterValidator(_forbid_nul),
+]
 
 
 def normalize_tag(text: str) -> str:
@@ -226,7 +245,7 @@ class User(UserBase, table=True):
 
 
 class UserCreate(UserBase):
-    password: FreeText = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
+    password: NewPassword
 
 
 class UserUpdate(SQLModel):
@@ -238,7 +257,26 @@ class UserLogin(SQLModel):
     """What the login form holds: checked for shape here, against the accounts only as a whole."""
 
     email: Email = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
-    password: FreeText = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
+    password: GivenPassword
+
+
+class PasswordChange(SQLModel):
+    current_password: GivenPassword
+    new_password: NewPassword
+
+
+class PasswordReset(SQLModel):
+    new_password: NewPassword
+
+
+class PasswordResetRequest(SQLModel):
+    email: Email = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
+
+
+class AccountDeletion(SQLModel):
+    """Deleting an account asks for its password, so an open session alone cannot do it."""
+
+    password: GivenPassword
 
 
 class UserPublic(SQLModel):
@@ -396,6 +434,70 @@ class BlogPublic(BlogBase):
     @property
     def status(self) -> BlogStatus:
         return status_at(self.published_at, utc_now())
+
+
+# Sessions
+
+
+class LoginSessionBase(SQLModel):
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Written at most every few minutes (blog.users.LAST_SEEN_STEP), never on every request.
+    last_seen_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+    user_agent: str = Field(default="", max_length=USER_AGENT_MAX_LENGTH)
+
+
+class LoginSession(LoginSessionBase, table=True):
+    """One logged-in browser. Its cookie holds a random token; only the token's SHA-256 is kept
+    here, so a copy of the database (a backup, a leaked dump) logs nobody in. The id is what
+    pages and addresses name a session by, never the token."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+
+
+class LoginSessionPublic(LoginSessionBase):
+    """A session as its user sees it on the sessions page."""
+
+    id: int
+    is_current: bool = False
+
+    @computed_field
+    @property
+    def browser(self) -> str:
+        return describe_browser(self.user_agent)
+
+
+# Checked in order: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = (
+    ("Edg", "Edge"),
+    ("OPR", "Opera"),
+    ("Firefox", "Firefox"),
+    ("Chrome", "Chrome"),
+    ("Safari", "Safari"),
+    ("curl", "curl"),
+)
+# Android also says "Linux", iPhone "Mac OS X".
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_browser(user_agent: str) -> str:
+    """ "Firefox on Linux" from a User-Agent; what a person recognises their device by."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (user_agent[:60] if user_agent else "Unknown browser")
 
 
 # Throttling

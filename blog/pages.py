@@ -25,6 +25,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates.env.globals["site_name"] = settings.site_name
     templates.env.globals["site_description"] = settings.site_description
     templates.env.globals["absolute_url"] = absolute_url
+    # The login page links to /reset only where that page can mail a link.
+    templates.env.globals["reset_by_mail"] = settings.mails_reset_links
     templates.env.filters["date"] = _format_date
     templates.env.filters["datetime"] = _format_datetime
     templates.env.filters["markdown"] = render_markdown

@@ -1,6 +1,8 @@
 """Password hashing, CSRF tokens and the logged-in user's session."""
 
+import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,8 +14,14 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 CSRF_SESSION_KEY = "csrf_token"
-USER_SESSION_KEY = "user_id"
+# The cookie names a login session (a row of login_session) by its random token. Cookies from
+# before sessions were kept in the database carried "user_id", which nothing reads any more.
+LOGIN_SESSION_KEY = "login"
 FLASH_SESSION_KEY = "flashes"
+# How long the signed cookie lives after the visitor's last request; a login session unused for
+# that long can never be named again and is deleted.
+SESSION_MAX_AGE = timedelta(days=14)
+SESSION_MAX_AGE_SECONDS = int(SESSION_MAX_AGE.total_seconds())
 
 
 def hash_password(password: str) -> str:
@@ -46,11 +54,26 @@ def csrf_token_is_valid(request: Request, submitted: object) -> bool:
     )
 
 
-def start_session(request: Request, user_id: int | None) -> None:
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a secret token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login_token(request: Request) -> str | None:
+    """The token of the login session the cookie names, if it names one."""
+    token = request.session.get(LOGIN_SESSION_KEY)
+    return token if isinstance(token, str) else None
+
+
+def start_session(request: Request, login_session_token: str | None) -> None:
     """Drop everything in the old session (a fresh CSRF token too) and start a new one."""
     request.session.clear()
-    if user_id is not None:
-        request.session[USER_SESSION_KEY] = user_id
+    if login_session_token is not None:
+        request.session[LOGIN_SESSION_KEY] = login_session_token
 
 
 def flash(request: Request, message: str) -> None:

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from blog.config import Settings
 from blog.models import Attempt, utc_now
 
 # Counts older than the longest window any limit looks back over are of no use to anyone.
 LONGEST_WINDOW = timedelta(days=1)
+LOGIN_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,58 @@ class Throttled(Exception):
         return max(1, math.ceil(self.seconds / 60))
 
 
+@dataclass(frozen=True)
+class Counter:
+    """A limit as it applies to one key."""
+
+    limit: Limit
+    key: str
+
+
+@dataclass(frozen=True)
+class LoginCounters:
+    """What failed logins count against: the address, and one email from that address."""
+
+    address: Counter
+    account: Counter | None
+
+    @property
+    def all(self) -> list[Counter]:
+        return [self.address, *([self.account] if self.account else [])]
+
+
+def login_counters(settings: Settings, *, address: str, email: str | None) -> LoginCounters:
+    """The limits on wrong passwords from `address`, for `email` when the form had one.
+
+    Keyed by address as well as email, so a stranger guessing at an account cannot lock its
+    owner out from elsewhere.
+    """
+    per_account = Limit("failed-login", settings.login_failures_per_account, LOGIN_WINDOW)
+    per_address = Limit("failed-login-any", settings.login_failures_per_address, LOGIN_WINDOW)
+    return LoginCounters(
+        address=Counter(per_address, address),
+        account=Counter(per_account, f"{address} {email}") if email else None,
+    )
+
+
+def check_all(*, session: Session, counters: list[Counter]) -> None:
+    """Raise Throttled when any of the counters has used up its limit."""
+    for counter in counters:
+        check(session=session, limit=counter.limit, key=counter.key)
+
+
+def record_all(*, session: Session, counters: list[Counter]) -> None:
+    """Count one attempt against each counter, in one transaction."""
+    counting = [counter for counter in counters if counter.limit.count > 0]
+    if not counting:
+        return
+    now = utc_now()
+    session.execute(delete(Attempt).where(col(Attempt.created_at) < now - LONGEST_WINDOW))
+    for counter in counting:
+        session.add(Attempt(action=counter.limit.action, key=counter.key, created_at=now))
+    session.commit()
+
+
 def check(*, session: Session, limit: Limit, key: str) -> None:
     """Raise Throttled when `key` has used up `limit`."""
     if limit.count <= 0:
@@ -57,9 +111,12 @@ def check(*, session: Session, limit: Limit, key: str) -> None:
 
 def record(*, session: Session, limit: Limit, key: str) -> None:
     """Count one attempt, and forget the counts no limit looks at any more."""
+    record_all(session=session, counters=[Counter(limit, key)])
+
+
+def clear(*, session: Session, limit: Limit, key: str) -> None:
+    """Forget every counted attempt of `key` (a login that succeeded clears its failures)."""
     if limit.count <= 0:
         return
-    now = utc_now()
-    session.execute(delete(Attempt).where(col(Attempt.created_at) < now - LONGEST_WINDOW))
-    session.add(Attempt(action=limit.action, key=key, created_at=now))
+    session.execute(delete(Attempt).where(Attempt.action == limit.action, Attempt.key == key))
     session.commit()

@@ -1,16 +1,49 @@
 """Queries and writes for users; every function takes its session by keyword."""
 
+import hashlib
+import hmac
+import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists
-from sqlalchemy.exc import IntegrityError
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import delete, exists, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, func, select
 
 from blog.blogs import is_published, parts_with_rows
-from blog.models import Blog, User, UserCreate, UserUpdate, UserWithBlogCount, utc_now
+from blog.config import Settings
+from blog.db import database_is_unavailable, one_line
+from blog.models import (
+    USER_AGENT_MAX_LENGTH,
+    Blog,
+    LoginSession,
+    LoginSessionPublic,
+    User,
+    UserCreate,
+    UserUpdate,
+    UserWithBlogCount,
+    utc_now,
+)
 from blog.paging import Order, PageOfList, Position, read_page
-from blog.security import hash_password, verify_password
+from blog.security import (
+    SESSION_MAX_AGE,
+    hash_password,
+    new_session_token,
+    token_digest,
+    verify_password,
+)
+
+logger = logging.getLogger("blog")
+
+# A login session's last_seen_at is written at most this often: what the sessions page shows
+# and the cleanup needs, without a write on every request.
+LAST_SEEN_STEP = timedelta(minutes=5)
+RESET_LINK_LIFETIME = timedelta(hours=1)
+# Where links point when BASE_URL is unset: the address `blog serve` listens on by default.
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+_RESET_SALT = "password-reset"
 
 
 @dataclass(frozen=True)
@@ -66,6 +99,204 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     if not verify_password(password, user.password_hash if user else None):
         return None
     return user
+
+
+def password_is_right(*, user: User, password: str | None) -> bool:
+    return password is not None and verify_password(password, user.password_hash)
+
+
+def change_password(*, session: Session, user: User, new_password: str, keep_token: str) -> None:
+    """Set a new password and end every login session of the account but the one whose token
+    is `keep_token` (the browser that changed it)."""
+    user.password_hash = hash_password(new_password)
+    session.add(user)
+    session.execute(
+        delete(LoginSession).where(
+            col(LoginSession.user_id) == user.id,
+            col(LoginSession.token_hash) != token_digest(keep_token),
+        )
+    )
+    session.commit()
+
+
+def reset_password(*, session: Session, user: User, new_password: str) -> None:
+    """Set a new password and end every login session of the account."""
+    user.password_hash = hash_password(new_password)
+    session.add(user)
+    session.execute(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+    session.commit()
+
+
+# Reset links are stateless: a signed, timestamped token (itsdangerous) holding the user's id
+# and a fingerprint of their password hash as it is when the link is made. The timestamp ends
+# it after an hour; setting a password (this link's own use, another link's, a change on the
+# account page) gives a new hash with a new salt, so a used link, and every older one, stops
+# matching. Nothing is stored, so there is no table to clean and nothing to leak from one; the
+# price is that links cannot be listed or revoked one by one, which nobody needs.
+
+
+def password_reset_link(*, user: User, settings: Settings) -> str:
+    """A one-time address that sets a new password for the user, valid for an hour."""
+    payload = [user.id, _password_fingerprint(user.password_hash)]
+    token = _reset_serializer(settings).dumps(payload)
+    return f"{settings.base_url or DEFAULT_BASE_URL}/reset/{token}"
+
+
+def user_for_reset_token(*, session: Session, token: str, settings: Settings) -> User | None:
+    """The user a reset token was made for; None when it is garbled, expired or used."""
+    try:
+        payload = _reset_serializer(settings).loads(
+            token, max_age=int(RESET_LINK_LIFETIME.total_seconds())
+        )
+    except BadData:
+        return None
+    match payload:
+        case [int(user_id), str(fingerprint)]:
+            user = session.get(User, user_id)
+        case _:
+            return None
+    if user is None or not hmac.compare_digest(
+        fingerprint, _password_fingerprint(user.password_hash)
+    ):
+        return None
+    return user
+
+
+def _reset_serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.signing_key, salt=_RESET_SALT)
+
+
+def _password_fingerprint(password_hash: str) -> str:
+    # A digest, not the hash: a token's payload is signed, not hidden, and links end up in
+    # mailboxes and browser histories.
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+# Login sessions
+
+
+def open_login_session(
+    *, session: Session, user: User, user_agent: str, replacing: str | None = None
+) -> str:
+    """Start a login session for the user and answer its token, for the cookie.
+
+    The browser's previous session (`replacing`, a token) ends, and so does every session of
+    anyone unused for longer than a cookie lives: no cookie can name those any more.
+    """
+    now = utc_now()
+    session.execute(
+        delete(LoginSession).where(col(LoginSession.last_seen_at) < now - SESSION_MAX_AGE)
+    )
+    if replacing is not None:
+        session.execute(
+            delete(LoginSession).where(col(LoginSession.token_hash) == token_digest(replacing))
+        )
+    token = new_session_token()
+    login_session = LoginSession(
+        token_hash=token_digest(token),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        user_agent=user_agent[:USER_AGENT_MAX_LENGTH],
+    )
+    session.add(login_session)
+    session.commit()
+    return token
+
+
+def logged_in_user(*, session: Session, token: str | None) -> User | None:
+    """The user of the login session the cookie's token names, or None: the session and its
+    user are read in one query, and last_seen_at written only every LAST_SEEN_STEP."""
+    if token is None:
+        return None
+    now = utc_now()
+    statement = (
+        select(LoginSession.id, LoginSession.last_seen_at, User)
+        .join(User, col(User.id) == LoginSession.user_id)
+        .where(
+            col(LoginSession.token_hash) == token_digest(token),
+            col(LoginSession.last_seen_at) > now - SESSION_MAX_AGE,
+        )
+    )
+    row = session.exec(statement).first()
+    if row is None:
+        return None
+    login_session_id, last_seen_at, user = row
+    if now - last_seen_at >= LAST_SEEN_STEP:
+        _note_seen(session=session, login_session_id=login_session_id, now=now)
+    return user
+
+
+def _note_seen(*, session: Session, login_session_id: int, now: datetime) -> None:
+    """Write when a session was last seen, on a connection of its own committed at once, so
+    the request's session and what it has loaded are left as they are. It is bookkeeping: a
+    database that cannot be written just now (read-only, locked) leaves it for a later request
+    rather than failing the page."""
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(
+                update(LoginSession)
+                .where(col(LoginSession.id) == login_session_id)
+                .values(last_seen_at=now)
+            )
+    except DBAPIError as error:
+        if not database_is_unavailable(error):
+            raise
+        logger.warning("Could not note a session as seen: %s", one_line(error.orig))
+
+
+def end_login_session(*, session: Session, token: str | None) -> None:
+    """End the login session the token names (logging out), if it still exists."""
+    if token is None:
+        return
+    session.execute(delete(LoginSession).where(col(LoginSession.token_hash) == token_digest(token)))
+    session.commit()
+
+
+def login_sessions(
+    *, session: Session, user: User, current_token: str | None
+) -> list[LoginSessionPublic]:
+    """The user's login sessions, the most recently used first, this browser's marked."""
+    current_hash = token_digest(current_token) if current_token else None
+    statement = (
+        select(LoginSession)
+        .where(col(LoginSession.user_id) == user.id)
+        .order_by(col(LoginSession.last_seen_at).desc(), col(LoginSession.id).desc())
+    )
+    return [
+        LoginSessionPublic.model_validate(
+            row, update={"is_current": row.token_hash == current_hash}
+        )
+        for row in session.exec(statement)
+    ]
+
+
+def sign_out_login_session(
+    *, session: Session, user: User, login_session_id: int, current_token: str | None
+) -> bool | None:
+    """End one of the user's login sessions: None when they have no such session, else
+    whether it was the current one (the browser asking)."""
+    login_session = session.get(LoginSession, login_session_id)
+    if login_session is None or login_session.user_id != user.id:
+        return None
+    was_current = current_token is not None and hmac.compare_digest(
+        login_session.token_hash, token_digest(current_token)
+    )
+    session.delete(login_session)
+    session.commit()
+    return was_current
+
+
+def sign_out_other_login_sessions(*, session: Session, user: User, current_token: str) -> int:
+    """End every login session of the user but the current one; how many ended."""
+    result = session.execute(
+        delete(LoginSession).where(
+            col(LoginSession.user_id) == user.id,
+            col(LoginSession.token_hash) != token_digest(current_token),
+        )
+    )
+    session.commit()
+    return result.rowcount
 
 
 def delete_user(*, session: Session, user: User) -> None:

@@ -142,7 +142,11 @@ def settings(database_url) -> Settings:
     # Every test client comes from one address: per-address limits are off, except in the
     # tests of those limits.
     return Settings(
-        database_url=database_url, secret_key="test-secret", registrations_per_address=0
+        database_url=database_url,
+        secret_key="test-secret",
+        registrations_per_address=0,
+        login_failures_per_account=0,
+        login_failures_per_address=0,
     )
 
 
@@ -359,10 +363,14 @@ def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> 
 
 @contextmanager
 def running_server(
-    directory: Path, database_url: str, command: list[str] | None = None
+    directory: Path,
+    database_url: str,
+    command: list[str] | None = None,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Serve the app in a subprocess on 127.0.0.1 (uvicorn unless `command` says otherwise,
-    given without --host/--port); yield its base URL and always stop it."""
+    given without --host/--port) with `environment` added to its settings; yield its base URL
+    and always stop it."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = directory / f"server-{port}.log"
@@ -370,7 +378,11 @@ def running_server(
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "live-secret",
+        # Every test request comes from 127.0.0.1: per-address limits are off unless asked for.
         "REGISTRATIONS_PER_ADDRESS": "0",
+        "LOGIN_FAILURES_PER_ACCOUNT": "0",
+        "LOGIN_FAILURES_PER_ADDRESS": "0",
+        **(environment or {}),
     }
     command = command or [
         sys.executable, "-m", "uvicorn", "blog.main:app", "--app-dir", str(PROJECT_ROOT),

@@ -114,6 +114,8 @@ PAGES = [
     "/blogs/{blog}/delete",
     "/users/{user}/edit",
     "/users/{user}/delete",
+    "/account/sessions",
+    "/account/password",
     "/no-such-page",
 ]
 ANONYMOUS_PAGES = ["/login", "/register", "/", "/no-such-page"]

@@ -15,7 +15,7 @@ from blog import blogs as blog_queries
 from blog import users as user_queries
 from blog.models import Blog, BlogTagLink, Tag, User, utc_now
 from blog.seed import seed
-from tests.conftest import submit_form
+from tests.conftest import DEFAULT_PASSWORD, submit_form
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_deleting_an_account_uncounts_its_blogs_from_the_tags(
     _write(client, status="draft", tags="rust")
 
     path = f"/users/{logged_in.id}/delete"
-    assert submit_form(client, path, action=path).status_code == 303
+    assert submit_form(client, path, {"password": DEFAULT_PASSWORD}, action=path).status_code == 303
 
     assert _tag_counts(client) == {"python": 1}
     assert _author_count(client, other) == 1

@@ -2,6 +2,7 @@
 under the running site, and two sign-ups racing."""
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from base64 import b64encode
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from threading import Barrier
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
 from sqlalchemy import make_url
 from sqlalchemy.exc import (
     DatabaseError,
@@ -31,11 +34,13 @@ from sqlalchemy.exc import (
 )
 from sqlmodel import Session, func, select
 
-from blog.app import create_app
+from blog.app import SESSION_COOKIE, create_app
 from blog.config import Settings
 from blog.db import make_engine
 from blog.migrate import upgrade
 from blog.models import User
+from blog.security import LOGIN_SESSION_KEY
+from blog.users import open_login_session
 from tests.conftest import (
     DEFAULT_PASSWORD,
     PROJECT_ROOT,
@@ -215,6 +220,16 @@ def _log_in(browser: httpx2.Client) -> None:
     assert response.status_code == 303, response.text
 
 
+def _login_cookie(database: Path) -> str:
+    """The session cookie a login of the author's on the served app (SECRET_KEY
+    "live-secret") would give, its login session written straight to the database."""
+    with engine_on(f"sqlite:///{database}") as engine, Session(engine) as session:
+        author = session.exec(select(User).where(User.email == AUTHOR_EMAIL)).one()
+        token = open_login_session(session=session, user=author, user_agent="")
+    payload = b64encode(json.dumps({LOGIN_SESSION_KEY: token}).encode())
+    return TimestampSigner("live-secret").sign(payload).decode()
+
+
 def _new_blog_form(browser: httpx2.Client) -> dict[str, str]:
     """The new-blog form, filled in: post it to /blogs, as often as needed."""
     _, token = find_form(browser.get("/blogs/new").text, "/blogs")
@@ -275,6 +290,8 @@ def unwritable_site(tmp_path, author_database) -> Iterator[UnwritableSite]:
     """The app served as an ordinary user on a database file it may read but not write
     (files 444, folder 555), with the author logged in."""
     folder = author_database.parent
+    # Logging in writes the login session, so it is done before the file is made unwritable.
+    cookie = _login_cookie(author_database)
     # Another process keeps the file open, as another worker would, so its -wal and -shm
     # files are there: without them SQLite cannot even read a WAL file it may not write.
     with contextlib.closing(sqlite3.connect(author_database)) as other_worker:
@@ -287,7 +304,7 @@ def unwritable_site(tmp_path, author_database) -> Iterator[UnwritableSite]:
                 ) as base_url,
                 httpx2.Client(base_url=base_url, follow_redirects=False, timeout=30) as browser,
             ):
-                _log_in(browser)  # logging in only reads
+                browser.cookies.set(SESSION_COOKIE, cookie)
                 yield UnwritableSite(browser, folder, tmp_path)
         finally:
             _make_writable(folder, True)

@@ -4,14 +4,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import assert_html_page, csrf_token_of, snapshot
+from tests.conftest import DEFAULT_PASSWORD, assert_html_page, csrf_token_of, snapshot
 
 PROTECTED_POSTS = [
     ("/blogs", {"title": "New", "body": "Words."}),
     ("/blogs/{blog}/edit", {"title": "Changed", "body": "Changed."}),
     ("/blogs/{blog}/delete", {}),
     ("/users/{author}/edit", {"name": "Changed", "email": "changed@example.com"}),
-    ("/users/{author}/delete", {}),
+    ("/users/{author}/delete", {"password": DEFAULT_PASSWORD}),
 ]
 
 # Missing, not a number, zero, negative, one past a 64-bit integer, and far past it.

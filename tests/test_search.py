@@ -9,7 +9,7 @@ import pytest
 
 from blog import search
 from blog.models import utc_now
-from tests.conftest import assert_html_page, blog_ids_on, log_in, submit_form
+from tests.conftest import DEFAULT_PASSWORD, assert_html_page, blog_ids_on, log_in, submit_form
 
 MOMENT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -205,7 +205,7 @@ def test_blogs_of_a_deleted_author_are_not_found(client, make_user, make_blog):
     kept = make_blog(title="More radishes")
     log_in(client, author)
 
-    submit_form(client, f"/users/{author.id}/delete")
+    submit_form(client, f"/users/{author.id}/delete", {"password": DEFAULT_PASSWORD})
 
     assert _found(client, "radishes") == [kept.id]
 

@@ -10,6 +10,8 @@ from itsdangerous import TimestampSigner
 
 from blog.app import create_app
 from blog.config import DEVELOPMENT_SECRET_KEY, Settings
+from blog.security import LOGIN_SESSION_KEY
+from blog.users import open_login_session
 from tests.conftest import (
     DEFAULT_PASSWORD,
     assert_html_page,
@@ -33,7 +35,9 @@ POST_ROUTES = [
     ("/blogs/{blog}/edit", {"title": "Forged", "body": "Forged."}),
     ("/blogs/{blog}/delete", {}),
     ("/users/{me}/edit", {"name": "Forged", "email": "forged@example.com"}),
-    ("/users/{me}/delete", {}),
+    ("/users/{me}/delete", {"password": DEFAULT_PASSWORD}),
+    ("/account/password", {"current_password": DEFAULT_PASSWORD, "new_password": "a new one!"}),
+    ("/account/sessions/sign-out-others", {}),
 ]
 
 
@@ -145,9 +149,12 @@ def test_a_post_from_a_visitor_with_no_session_is_refused(app, make_user, sessio
     ("key", "honoured"),
     [("test-secret", True), ("another-key", False), (DEVELOPMENT_SECRET_KEY, False)],
 )
-def test_only_a_session_cookie_signed_with_the_sites_key_is_honoured(app, make_user, key, honoured):
+def test_only_a_session_cookie_signed_with_the_sites_key_is_honoured(
+    app, session, make_user, key, honoured
+):
     user = make_user()
-    payload = b64encode(json.dumps({"user_id": user.id}).encode())
+    token = open_login_session(session=session, user=user, user_agent="")
+    payload = b64encode(json.dumps({LOGIN_SESSION_KEY: token}).encode())
     cookie = TimestampSigner(key).sign(payload).decode()
 
     with TestClient(app, cookies={"blog_session": cookie}) as visitor:

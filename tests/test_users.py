@@ -5,6 +5,7 @@ from sqlmodel import select
 
 from blog.models import Blog, User
 from tests.conftest import (
+    DEFAULT_PASSWORD,
     as_multipart,
     assert_html_page,
     count_rows,
@@ -129,7 +130,12 @@ def test_deleting_the_account_removes_the_user_and_their_blogs(
     other_blog = make_blog()
     other_blog_id, other_author_id = other_blog.id, other_blog.author_id
 
-    response = submit_form(client, f"/users/{user_id}/delete", action=f"/users/{user_id}/delete")
+    response = submit_form(
+        client,
+        f"/users/{user_id}/delete",
+        {"password": DEFAULT_PASSWORD},
+        action=f"/users/{user_id}/delete",
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == "/"
@@ -143,7 +149,12 @@ def test_deleting_the_account_removes_the_user_and_their_blogs(
 def test_deleting_the_account_logs_the_user_out(client, logged_in):
     user_id = logged_in.id
 
-    submit_form(client, f"/users/{user_id}/delete", action=f"/users/{user_id}/delete")
+    submit_form(
+        client,
+        f"/users/{user_id}/delete",
+        {"password": DEFAULT_PASSWORD},
+        action=f"/users/{user_id}/delete",
+    )
 
     assert signed_in_name(client.get("/").text) is None
     assert client.get("/blogs/new").status_code == 303
@@ -154,7 +165,10 @@ def test_the_account_can_be_deleted_through_a_multipart_form(client, logged_in, 
     user_id = logged_in.id
     token = csrf_token_of(client)
 
-    response = client.post(f"/users/{user_id}/delete", files=as_multipart({"csrf_token": token}))
+    response = client.post(
+        f"/users/{user_id}/delete",
+        files=as_multipart({"csrf_token": token, "password": DEFAULT_PASSWORD}),
+    )
 
     assert response.status_code == 303
     assert _user(session, user_id) is None

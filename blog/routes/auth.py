@@ -9,17 +9,24 @@ from blog import throttle
 from blog.db import SessionDep
 from blog.deps import FormDep, client_address, require_csrf
 from blog.forms import Form, validate_form
-from blog.models import UserCreate, UserLogin
+from blog.models import User, UserCreate, UserLogin
 from blog.pages import render
-from blog.security import flash, start_session
-from blog.throttle import Limit, Throttled
-from blog.users import EmailTaken, authenticate, create_user
+from blog.security import flash, login_token, start_session
+from blog.throttle import Limit, Throttled, login_counters
+from blog.users import (
+    EmailTaken,
+    authenticate,
+    create_user,
+    end_login_session,
+    open_login_session,
+)
 
 router = APIRouter()
 
 LOGIN_FAILED = "Wrong email or password."
 REGISTER = "register"
 TOO_MANY_REGISTRATIONS = "Too many sign-ups have come from your network in the last hour."
+TOO_MANY_FAILED_LOGINS = "Too many failed logins."
 
 
 def safe_next_path(next_path: str | None) -> str:
@@ -62,7 +69,7 @@ def register(request: Request, session: SessionDep, form_data: FormDep):
             form.add_error("email", EmailTaken.message)
         else:
             throttle.record(session=session, limit=limit, key=address)
-            start_session(request, user.id)
+            log_in(request, session, user)
             flash(request, f"Welcome, {user.name}! You can write your first blog now.")
             return RedirectResponse("/", status_code=303)
     return render(request, "auth/register.html", {"form": form}, status_code=422)
@@ -77,26 +84,53 @@ def login_form(request: Request, next: str | None = None):
 def login(request: Request, session: SessionDep, form_data: FormDep):
     next_path = safe_next_path(_text(form_data.get("next")))
     form = validate_form(UserLogin, form_data)
+    counters = login_counters(
+        request.app.state.settings,
+        address=client_address(request),
+        email=form.data.email if form.data else None,
+    )
+    context = {"form": form, "next": next_path}
+    try:
+        # Before the password is looked at, so guessing on gets no answer at all.
+        throttle.check_all(session=session, counters=counters.all)
+    except Throttled as throttled:
+        form.add_error("", f"{TOO_MANY_FAILED_LOGINS} Try again in {throttled.minutes} minutes.")
+        response = render(request, "auth/login.html", context, status_code=429)
+        response.headers["Retry-After"] = str(throttled.seconds)
+        return response
     if form.data is None:
-        status_code = 422
-    else:
-        user = authenticate(session=session, email=form.data.email, password=form.data.password)
-        if user is not None:
-            start_session(request, user.id)
-            flash(request, f"Welcome back, {user.name}.")
-            return RedirectResponse(next_path, status_code=303)
+        return render(request, "auth/login.html", context, status_code=422)
+    user = authenticate(session=session, email=form.data.email, password=form.data.password)
+    if user is None:
+        throttle.record_all(session=session, counters=counters.all)
         # One message for both cases, so the form does not reveal which emails have accounts.
         form.add_error("", LOGIN_FAILED)
-        status_code = 400
-    context = {"form": form, "next": next_path}
-    return render(request, "auth/login.html", context, status_code=status_code)
+        return render(request, "auth/login.html", context, status_code=400)
+    if counters.account is not None:
+        throttle.clear(session=session, limit=counters.account.limit, key=counters.account.key)
+    log_in(request, session, user)
+    flash(request, f"Welcome back, {user.name}.")
+    return RedirectResponse(next_path, status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
-def logout(request: Request):
+def logout(request: Request, session: SessionDep):
+    # The session ends in the database, so a copy of this cookie is logged out too.
+    end_login_session(session=session, token=login_token(request))
     start_session(request, None)
     flash(request, "You are logged out.")
     return RedirectResponse("/", status_code=303)
+
+
+def log_in(request: Request, session: SessionDep, user: User) -> None:
+    """Start a login session for the user in this browser, ending the one it had."""
+    token = open_login_session(
+        session=session,
+        user=user,
+        user_agent=request.headers.get("user-agent", ""),
+        replacing=login_token(request),
+    )
+    start_session(request, token)
 
 
 def _registration_limit(request: Request) -> Limit:

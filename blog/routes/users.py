@@ -7,9 +7,10 @@ from blog.blogs import newest_blogs, unpublished_blogs
 from blog.db import SessionDep
 from blog.deps import ExistingUser, FormDep, OptionalUser, OwnAccount, require_csrf
 from blog.forms import Form, validate_form
-from blog.models import UserPublic, UserUpdate
+from blog.models import AccountDeletion, UserPublic, UserUpdate
 from blog.pages import render
 from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, AuthorListPosition, BlogListPosition
+from blog.routes.account import confirm_password
 from blog.security import flash, start_session
 from blog.users import EmailTaken, authors_page, delete_user, update_user
 
@@ -75,11 +76,17 @@ def edit(request: Request, session: SessionDep, user: OwnAccount, form_data: For
 
 @router.get("/users/{user_id}/delete")
 def delete_confirmation(request: Request, user: OwnAccount):
-    return render(request, "users/delete.html")
+    return render(request, "users/delete.html", {"form": Form()})
 
 
 @router.post("/users/{user_id}/delete", dependencies=[Depends(require_csrf)])
-def delete(request: Request, session: SessionDep, user: OwnAccount):
+def delete(request: Request, session: SessionDep, user: OwnAccount, form_data: FormDep):
+    form = validate_form(AccountDeletion, form_data)
+    refusal = confirm_password(request, session, user, form, form_data, "password")
+    if refusal is not None:
+        response = render(request, "users/delete.html", {"form": form}, refusal.status_code)
+        response.headers.update(refusal.headers)
+        return response
     delete_user(session=session, user=user)
     start_session(request, None)
     flash(request, "Your account and your blogs are deleted.")
