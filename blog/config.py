@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     # Rendered pages kept for anonymous readers, per worker; 0 turns the page cache off.
     page_cache_bytes: int = 64 * 1024 * 1024
 
-    # Connection pool, per worker process (PostgreSQL; SQLite opens a connection per thread).
+    # Connection pool, per worker process (PostgreSQL; SQLite's is blog.db.SQLITE_POOL_SIZE).
     database_pool_size: int = 5
     database_max_overflow: int = 10
     database_pool_timeout: float = 10

@@ -18,6 +18,8 @@ from sqlmodel import Session, create_engine
 # SQLite waits this long for another writer's lock before giving up, so concurrent
 # requests queue instead of failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Connections kept open to an SQLite file: about as many as requests a worker serves at once.
+SQLITE_POOL_SIZE = 32
 
 # SQLite's (primary) result codes that say the connection itself is no good, whatever it is
 # asked next: opened read-only (the file was not writable then), I/O failing, the file not a
@@ -75,12 +77,15 @@ def make_engine(
             **pool_options,
         )
 
+    database = sqlite_file(database_url)
     engine = create_engine(
         database_url,
         # Requests run in a thread pool, so a connection may move between threads.
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        # A connection per request in flight, kept: SQLAlchemy's default keeps 5 and closes
+        # the rest when returned, so under load every request opened (and set up) a new one.
+        **({"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE} if database else {}),
     )
-    database = sqlite_file(database_url)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection, _connection_record):
