@@ -39,7 +39,18 @@ from blog.logs import ClientDisconnect, add_request_log, client_disconnected, co
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pagecache import ChangeWatch, PageCacheMiddleware, PageStore
 from blog.pages import make_templates, render
-from blog.routes import account, auth, blogs, feeds, health, reset, search, tags, users
+from blog.routes import (
+    account,
+    auth,
+    blogs,
+    comments,
+    feeds,
+    health,
+    reset,
+    search,
+    tags,
+    users,
+)
 from blog.security import SESSION_MAX_AGE_SECONDS
 
 logger = logging.getLogger("blog")
@@ -170,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every page shows who is logged in, so every route loads the user once.
     for router in (
         feeds.router,
+        # Before blogs: /blogs/{id}/comments is not a slug.
+        comments.router,
         blogs.router,
         auth.router,
         reset.router,

@@ -67,6 +67,9 @@ class BlogSummary:
     updated_at: datetime
     published_at: datetime | None
     tags: tuple[TagName, ...]
+    # How many comments readers see on it, as the database keeps it (Blog.comment_count).
+    comment_count: int = 0
+    comments_open: bool = True
 
     @property
     def author_id(self) -> int:
@@ -177,6 +180,8 @@ def _summaries() -> Select:
         Blog.updated_at,
         Blog.published_at,
         tag_names.label("tag_names"),
+        Blog.comment_count,
+        Blog.comments_open,
     ).join(User, col(User.id) == Blog.author_id)
 
 
@@ -192,8 +197,21 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             published_at=published,
             # A tag is one word (models.TAG_PATTERN), so a space cannot be inside one.
             tags=tuple(map(TagName, sorted(tag_names.split()))) if tag_names else (),
+            comment_count=comment_count,
+            comments_open=comments_open,
         )
-        for blog_id, title, body, author_id, author_name, updated, published, tag_names in rows
+        for (
+            blog_id,
+            title,
+            body,
+            author_id,
+            author_name,
+            updated,
+            published,
+            tag_names,
+            comment_count,
+            comments_open,
+        ) in rows
     ]
 
 

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     login_failures_per_account: int = 5
     login_failures_per_address: int = 50
 
+    # Visitors who are not logged in may comment, with a name; their comments wait for the
+    # blog's author to approve them.
+    guest_comments: bool = False
+    # Comments one account (or, for guests, one address) may post within a minute and a day;
+    # 0 turns a limit off.
+    comments_per_minute: int = 5
+    comments_per_day: int = 100
+
     # Where password reset links are mailed from: smtp://user:password@host:587 (STARTTLS
     # when the server offers it) or smtps://…:465, and the sender's address. Without both,
     # reset links come only from `blog reset-link`.

@@ -5,6 +5,7 @@ that only look at the request or at other dependencies are `async`, since each p
 every request a hop to a thread and back.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -12,9 +13,18 @@ from fastapi import Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
 
 from blog.blogs import BlogSummary, blog_summaries, is_visible
+from blog.comments import (
+    MAX_COMMENT_PAGE,
+    NO_COMMENTS,
+    CommentOnBlog,
+    CommentPage,
+    comment_on_blog,
+    comments_page,
+    may_moderate,
+)
 from blog.db import SessionDep
 from blog.forms import read_form
-from blog.models import Blog, User, UserPublic, is_tag, normalize_tag
+from blog.models import Blog, BlogStatus, User, UserPublic, is_tag, normalize_tag
 from blog.security import csrf_token_is_valid, login_token
 from blog.users import logged_in_user
 
@@ -24,6 +34,9 @@ MAX_ID = 2**31 - 1
 
 BlogId = Annotated[int, Path(ge=1, le=MAX_ID)]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CommentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# `?comments=N`: which page of a blog's comments its page shows.
+CommentPageNumber = Annotated[int, Query(alias="comments", ge=1, le=MAX_COMMENT_PAGE)]
 FormDep = Annotated[FormData, Depends(read_form)]
 # Far past any real page; keeps the offset within what every database accepts.
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
@@ -146,6 +159,29 @@ def shown_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> Blog
     return _visible_or_missing(blog_summaries(session=session, ids=[blog_id]).get(blog_id), user)
 
 
+@dataclass(frozen=True)
+class BlogWithComments:
+    blog: BlogSummary
+    comments: CommentPage
+
+
+def shown_blog_with_comments(
+    blog_id: BlogId, session: SessionDep, user: OptionalUser, comments: CommentPageNumber = 1
+) -> BlogWithComments:
+    """The blog here and a page of its comments, read in one go (one trip to the thread pool,
+    two queries), or a 404 like `shown_blog`'s; also a 404 for a page of comments past the
+    last. Drafts and scheduled blogs have no comments."""
+    blog = shown_blog(blog_id, session, user)
+    if blog.status != BlogStatus.PUBLISHED:
+        page = NO_COMMENTS
+    else:
+        viewer_id = user.id if user is not None else None
+        page = comments_page(session=session, blog_id=blog.id, number=comments, viewer_id=viewer_id)
+    if comments > 1 and not page.comments:
+        raise HTTPException(404, "There is no such page of comments.")
+    return BlogWithComments(blog, page)
+
+
 def _visible_or_missing(blog: AnyBlog | None, user: User | None) -> AnyBlog:
     if blog is None or not is_visible(blog, user):
         raise HTTPException(404, "There is no blog here. It may have been deleted.")
@@ -162,6 +198,7 @@ def existing_user(user_id: UserId, session: SessionDep) -> User:
 
 ExistingBlog = Annotated[Blog, Depends(existing_blog)]
 ShownBlog = Annotated[BlogSummary, Depends(shown_blog)]
+ShownBlogWithComments = Annotated[BlogWithComments, Depends(shown_blog_with_comments)]
 ExistingUser = Annotated[User, Depends(existing_user)]
 
 
@@ -183,6 +220,72 @@ async def own_account(user: CurrentUser, account: ExistingUser) -> User:
 
 OwnedBlog = Annotated[Blog, Depends(owned_blog)]
 OwnAccount = Annotated[User, Depends(own_account)]
+
+
+# Comments
+
+
+async def commenter(request: Request, user: OptionalUser) -> User | None:
+    """Who is commenting: the logged-in user, or None for a guest where guests may comment
+    (GUEST_COMMENTS); otherwise a visitor is sent to log in."""
+    if user is None and not request.app.state.settings.guest_comments:
+        raise LoginRequired(None)
+    return user
+
+
+Commenter = Annotated[User | None, Depends(commenter)]
+
+
+async def commentable_blog(user: Commenter, blog: ShownBlog) -> BlogSummary:
+    """The blog, if it takes comments: published (else 404, even to its author) and with
+    comments open (else 403)."""
+    if blog.status != BlogStatus.PUBLISHED:
+        raise HTTPException(404, "There is no blog here. It may have been deleted.")
+    if not blog.comments_open:
+        raise HTTPException(403, "Comments are closed on this blog.")
+    return blog
+
+
+CommentableBlog = Annotated[BlogSummary, Depends(commentable_blog)]
+
+
+def existing_comment(comment_id: CommentId, session: SessionDep) -> CommentOnBlog:
+    found = comment_on_blog(session=session, comment_id=comment_id)
+    if found is None:
+        raise HTTPException(404, "There is no such comment. It may have been deleted.")
+    return found
+
+
+ExistingComment = Annotated[CommentOnBlog, Depends(existing_comment)]
+
+
+# As for blogs: a visitor who is not logged in is sent to log in first, then 404, then 403.
+async def own_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
+    """The comment, if the logged-in user wrote it (else 403)."""
+    if found.comment.author_id != user.id:
+        raise HTTPException(403, "Only the author of this comment can change it.")
+    return found
+
+
+async def moderated_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
+    """The comment, if the logged-in user may approve it: the blog's author (else 403)."""
+    if not may_moderate(user, found.blog_author_id):
+        raise HTTPException(403, "Only the author of the blog can approve its comments.")
+    return found
+
+
+async def deletable_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
+    """The comment, if the logged-in user wrote it or may moderate it (else 403)."""
+    if found.comment.author_id != user.id and not may_moderate(user, found.blog_author_id):
+        raise HTTPException(
+            403, "Only the comment's author or the blog's author can delete this comment."
+        )
+    return found
+
+
+OwnComment = Annotated[CommentOnBlog, Depends(own_comment)]
+ModeratedComment = Annotated[CommentOnBlog, Depends(moderated_comment)]
+DeletableComment = Annotated[CommentOnBlog, Depends(deletable_comment)]
 
 
 async def tag_in_address(request: Request, tag: Annotated[str, Path()]) -> str:

@@ -23,7 +23,17 @@ from pydantic import (
 )
 from pydantic import Field as PydanticField
 from slugify import slugify
-from sqlalchemy import BigInteger, Column, Computed, DateTime, Index, String, Text, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Computed,
+    DateTime,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    true,
+)
 from sqlmodel import Field, Relationship, SQLModel
 
 NAME_MAX_LENGTH = 100
@@ -32,6 +42,7 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1_000
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 100_000
+COMMENT_MAX_LENGTH = 5_000
 TAG_MAX_LENGTH = 40
 TAGS_PER_BLOG = 10
 SLUG_MAX_LENGTH = 80
@@ -340,6 +351,8 @@ class TagPublic(TagBase):
 class BlogBase(SQLModel):
     title: LineText = Field(min_length=1, max_length=TITLE_MAX_LENGTH)
     body: BodyText = Field(min_length=1, max_length=BODY_MAX_LENGTH, sa_type=Text)
+    # Whether readers may comment on it; its author closes and opens them on the blog form.
+    comments_open: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class Blog(BlogBase, table=True):
@@ -358,6 +371,9 @@ class Blog(BlogBase, table=True):
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Goes up by one on every save, so a save made from an older copy of the form is caught.
     version: int = Field(default=1)
+    # How many of its comments readers see (approved ones), kept by the database on every
+    # write to comment (migration 0010's triggers), so a list's cards show it with no count.
+    comment_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     author: User = Relationship(back_populates="blogs")
     tags: list[Tag] = Relationship(
@@ -382,7 +398,7 @@ class BlogPublishing(SQLModel):
     model_config = ConfigDict(validate_default=True)
     # A form posted without these publishes at once (new) or keeps what was saved (edit).
     OMITTABLE_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"status", "publish_at", "tags", "version"}
+        {"status", "publish_at", "tags", "version", "comments_open"}
     )
 
     status: BlogStatus = BlogStatus.PUBLISHED
@@ -414,6 +430,7 @@ class BlogUpdate(BlogPublishing):
     # any), numbers too large for the column included, only skips the check rather than
     # leaving the author a form they cannot save (see _version_or_none).
     version: Annotated[int | None, BeforeValidator(_version_or_none)] = None
+    comments_open: bool | None = None
 
 
 class BlogPublic(BlogBase):
@@ -434,6 +451,58 @@ class BlogPublic(BlogBase):
     @property
     def status(self) -> BlogStatus:
         return status_at(self.published_at, utc_now())
+
+
+# Comments
+
+
+class CommentStatus(StrEnum):
+    # Shown to readers, and counted in Blog.comment_count.
+    APPROVED = "approved"
+    # Waiting for the blog's author (or an admin) to approve it; only they and its own author
+    # (an account's) see it.
+    PENDING = "pending"
+    # Filled in the honeypot: answered as if accepted, never shown to anyone.
+    SPAM = "spam"
+
+
+class CommentBase(SQLModel):
+    body: BodyText = Field(min_length=1, max_length=COMMENT_MAX_LENGTH, sa_type=Text)
+
+
+class Comment(CommentBase, table=True):
+    # A blog's page reads its approved comments oldest first as one range of this index, and
+    # an author's pending ones likewise; the second serves the list of every pending comment.
+    __table_args__ = (
+        Index("ix_comment_blog_id_status_id", "blog_id", "status", "id"),
+        Index("ix_comment_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    blog_id: int = Field(foreign_key="blog.id", ondelete="CASCADE")
+    # None for a guest's comment, which has `guest_name` instead.
+    author_id: int | None = Field(
+        default=None, foreign_key="user.id", ondelete="CASCADE", index=True
+    )
+    guest_name: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
+    status: CommentStatus = Field(sa_type=String(length=10))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Set when its author changes it after posting; the page says it was edited.
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CommentCreate(CommentBase):
+    """A comment from an account: its name comes with it."""
+
+
+class GuestCommentCreate(CommentBase):
+    """A comment from a visitor who is not logged in (GUEST_COMMENTS), who gives a name."""
+
+    name: LineText = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+
+
+class CommentUpdate(CommentBase):
+    pass
 
 
 # Sessions

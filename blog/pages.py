@@ -27,6 +27,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates.env.globals["absolute_url"] = absolute_url
     # The login page links to /reset only where that page can mail a link.
     templates.env.globals["reset_by_mail"] = settings.mails_reset_links
+    # Whether a blog's page offers visitors who are not logged in a comment form.
+    templates.env.globals["guest_comments"] = settings.guest_comments
     templates.env.filters["date"] = _format_date
     templates.env.filters["datetime"] = _format_datetime
     templates.env.filters["markdown"] = render_markdown

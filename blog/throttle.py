@@ -17,6 +17,8 @@ from blog.models import Attempt, utc_now
 # Counts older than the longest window any limit looks back over are of no use to anyone.
 LONGEST_WINDOW = timedelta(days=1)
 LOGIN_WINDOW = timedelta(minutes=15)
+COMMENT_MINUTE = timedelta(minutes=1)
+COMMENT_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,15 @@ def login_counters(settings: Settings, *, address: str, email: str | None) -> Lo
         address=Counter(per_address, address),
         account=Counter(per_account, f"{address} {email}") if email else None,
     )
+
+
+def comment_counters(settings: Settings, *, user_id: int | None, address: str) -> list[Counter]:
+    """The limits on comments: per account when logged in, else per address (guests)."""
+    key = f"account {user_id}" if user_id is not None else f"address {address}"
+    return [
+        Counter(Limit("comment-minute", settings.comments_per_minute, COMMENT_MINUTE), key),
+        Counter(Limit("comment-day", settings.comments_per_day, COMMENT_DAY), key),
+    ]
 
 
 def check_all(*, session: Session, counters: list[Counter]) -> None:

@@ -28,7 +28,7 @@ from blog.app import create_app
 from blog.config import Settings
 from blog.db import make_engine
 from blog.migrate import head_revision, upgrade
-from blog.models import Blog, Tag, User
+from blog.models import Blog, Comment, CommentStatus, Tag, User
 
 # The source checkout: the tests run the app from here, not from an installed wheel.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +147,8 @@ def settings(database_url) -> Settings:
         registrations_per_address=0,
         login_failures_per_account=0,
         login_failures_per_address=0,
+        comments_per_minute=0,
+        comments_per_day=0,
     )
 
 
@@ -177,13 +179,17 @@ _numbers = count(1)
 def make_user(session, default_password_hash):
     """Create a user straight in the database; log in with DEFAULT_PASSWORD."""
 
-    def make_user(name: str | None = None, email: str | None = None) -> User:
+    def make_user(
+        name: str | None = None, email: str | None = None, created_at: datetime | None = None
+    ) -> User:
         number = next(_numbers)
         user = User(
             name=name or f"Author {number}",
             email=email or f"author{number}@example.com",
             password_hash=default_password_hash,
         )
+        if created_at is not None:
+            user.created_at = created_at
         session.add(user)
         session.commit()
         session.refresh(user)
@@ -220,6 +226,37 @@ def make_blog(session, make_user):
         return blog
 
     return make_blog
+
+
+@pytest.fixture
+def make_comment(session, make_blog):
+    """Create a comment straight in the database: approved, by a new account unless a guest
+    name or an author is given, on a new blog unless one is given."""
+
+    def make_comment(
+        blog: Blog | None = None,
+        author: User | None = None,
+        body: str = "A thoughtful comment.",
+        *,
+        guest_name: str | None = None,
+        status: CommentStatus = CommentStatus.APPROVED,
+    ) -> Comment:
+        blog = blog or make_blog()
+        if author is None and guest_name is None:
+            author = session.get(User, blog.author_id)
+        comment = Comment(
+            blog_id=blog.id,
+            author_id=author.id if author is not None else None,
+            guest_name=guest_name,
+            body=body,
+            status=status,
+        )
+        session.add(comment)
+        session.commit()
+        session.refresh(comment)
+        return comment
+
+    return make_comment
 
 
 def _tag(session: Session, name: str) -> Tag:
@@ -382,6 +419,8 @@ def running_server(
         "REGISTRATIONS_PER_ADDRESS": "0",
         "LOGIN_FAILURES_PER_ACCOUNT": "0",
         "LOGIN_FAILURES_PER_ADDRESS": "0",
+        "COMMENTS_PER_MINUTE": "0",
+        "COMMENTS_PER_DAY": "0",
         **(environment or {}),
     }
     command = command or [

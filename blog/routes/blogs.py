@@ -1,5 +1,7 @@
 """Reading and writing blogs."""
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
@@ -12,7 +14,14 @@ from blog.blogs import (
     update_blog,
 )
 from blog.db import SessionDep
-from blog.deps import CurrentUser, FormDep, OwnedBlog, ShownBlog, require_csrf
+from blog.deps import (
+    CurrentUser,
+    FormDep,
+    OwnedBlog,
+    ShownBlog,
+    ShownBlogWithComments,
+    require_csrf,
+)
 from blog.forms import Form, validate_form
 from blog.models import Blog, BlogCreate, BlogStatus, BlogUpdate
 from blog.pages import render
@@ -62,8 +71,8 @@ def create(request: Request, session: SessionDep, user: CurrentUser, form_data: 
 
 
 @router.get("/blogs/{blog_id}")
-async def short_address(blog: ShownBlog):
-    return _moved_to(blog)
+async def short_address(request: Request, blog: ShownBlog):
+    return _moved_to(blog, request.query_params.get("comments"))
 
 
 @router.get("/blogs/{blog_id}/edit")
@@ -111,15 +120,19 @@ def delete(request: Request, session: SessionDep, blog: OwnedBlog):
 # `async`: the blog is read by its dependency, in the thread pool; drawing the page needs no
 # thread of its own.
 @router.get("/blogs/{blog_id}/{slug}")
-async def show(request: Request, blog: ShownBlog, slug: str):
+async def show(request: Request, shown: ShownBlogWithComments, slug: str):
+    blog = shown.blog
     if request.url.path != blog.path:
-        return _moved_to(blog)
-    return render(request, "blogs/show.html", {"blog": blog})
+        return _moved_to(blog, request.query_params.get("comments"))
+    context = {"blog": blog, "comments": shown.comments, "comment_form": Form()}
+    return render(request, "blogs/show.html", context)
 
 
-def _moved_to(blog: Blog | BlogSummary) -> RedirectResponse:
-    """Old and short addresses point search engines and bookmarks at the one current address."""
-    return RedirectResponse(blog.path, status_code=301)
+def _moved_to(blog: Blog | BlogSummary, comments_page: str | None = None) -> RedirectResponse:
+    """Old and short addresses point search engines and bookmarks at the one current address
+    (keeping the page of comments asked for)."""
+    query = f"?{urlencode({'comments': comments_page})}" if comments_page else ""
+    return RedirectResponse(blog.path + query, status_code=301)
 
 
 def _form_values(blog: Blog) -> dict[str, str]:
@@ -132,6 +145,7 @@ def _form_values(blog: Blog) -> dict[str, str]:
         "status": blog.status,
         "publish_at": f"{blog.published_at:%Y-%m-%dT%H:%M}" if scheduled else "",
         "version": str(blog.version),
+        "comments_open": "true" if blog.comments_open else "false",
     }
 
 

@@ -19,9 +19,10 @@ from blog.blogs import (
     sitemap_blog_parts,
     sitemap_blogs,
 )
+from blog.comments import CommentView, newest_comments
 from blog.db import SessionDep
-from blog.deps import ExistingUser, TagInAddress
-from blog.models import User, UserPublic, blog_path
+from blog.deps import ExistingUser, ShownBlog, TagInAddress
+from blog.models import BlogStatus, User, UserPublic, blog_path
 from blog.pages import absolute_url
 from blog.paging import MAX_ID
 from blog.text import excerpt, render_markdown
@@ -30,6 +31,7 @@ from blog.users import sitemap_author_parts, sitemap_authors
 router = APIRouter()
 
 FEED_SIZE = 20
+COMMENT_FEED_SIZE = 50
 ATOM_MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 SITEMAP_MEDIA_TYPE = "application/xml; charset=utf-8"
 # The sitemaps.org protocol allows 50,000 addresses in one file. /sitemap.xml is an index of
@@ -57,6 +59,7 @@ ROBOTS_DISALLOWED = (
     "/blogs/*/delete$",
     "/users/*/edit$",
     "/users/*/delete$",
+    "/comments/",
 )
 
 
@@ -93,6 +96,21 @@ def tag_feed(request: Request, session: SessionDep, tag: TagInAddress):
         page_path=page_path,
         feed_path=f"{page_path}/feed.xml",
         blogs=blogs,
+    )
+
+
+@router.get("/blogs/{blog_id}/comments.xml")
+def comment_feed(request: Request, session: SessionDep, blog: ShownBlog):
+    """A blog's newest approved comments."""
+    if blog.status != BlogStatus.PUBLISHED:
+        raise HTTPException(404, "There is no blog here. It may have been deleted.")
+    comments = newest_comments(session=session, blog_id=blog.id, limit=COMMENT_FEED_SIZE)
+    return _feed_response(
+        request,
+        title=f"Comments on {blog.title}",
+        page_path=blog.path,
+        feed_path=f"/blogs/{blog.id}/comments.xml",
+        entries=[_comment_entry(request, blog, comment) for comment in comments],
     )
 
 
@@ -168,9 +186,28 @@ def _atom_response(
     blogs: list[BlogSummary],
     author: User | None = None,
 ) -> Response:
+    entries = [_entry(request, blog) for blog in blogs]
+    return _feed_response(
+        request,
+        title=title,
+        page_path=page_path,
+        feed_path=feed_path,
+        entries=entries,
+        author=author,
+    )
+
+
+def _feed_response(
+    request: Request,
+    *,
+    title: str,
+    page_path: str,
+    feed_path: str,
+    entries: list[dict[str, Any]],
+    author: User | None = None,
+) -> Response:
     settings = request.app.state.settings
     site_name = settings.site_name
-    entries = [_entry(request, blog) for blog in blogs]
     updated = max((entry["updated_at"] for entry in entries), default=EMPTY_FEED_UPDATED)
     feed = {
         "id": absolute_url(request, page_path),
@@ -201,6 +238,30 @@ def _entry(request: Request, blog: BlogSummary) -> dict[str, Any]:
         "summary": _xml_text(excerpt(blog.body)),
         # A plain str, not Markup, so the template escapes the HTML into text as Atom wants.
         "content": _xml_text(str.__str__(render_markdown(blog.body))),
+    }
+
+
+def _comment_entry(request: Request, blog: BlogSummary, comment: CommentView) -> dict[str, Any]:
+    updated_at = comment.edited_at or comment.created_at
+    # Its lasting address, which finds the page of comments it is on.
+    link = absolute_url(request, f"/comments/{comment.id}")
+    author = (
+        {"name": _xml_text(comment.name), "uri": None}
+        if comment.is_guest
+        else _author(request, AuthorName(comment.author_id, comment.name))
+    )
+    return {
+        "id": link,
+        "title": _xml_text(f"Comment by {comment.name} on {blog.title}"),
+        "link": link,
+        "published": _rfc3339(comment.created_at),
+        "updated_at": updated_at,
+        "updated": _rfc3339(updated_at),
+        "author": author,
+        "categories": [],
+        "summary": None,
+        # As for blogs: a plain str, so the template escapes the HTML into text.
+        "content": _xml_text(str.__str__(render_markdown(comment.body))),
     }
 
 
