@@ -58,9 +58,15 @@ def is_published(now: datetime | None = None) -> ColumnElement[bool]:
 
 
 def is_visible(blog: Blog, viewer: User | None) -> bool:
-    """Readers see published blogs; authors also see their own drafts and scheduled ones."""
-    is_author = viewer is not None and viewer.id == blog.author_id
-    return is_author or blog.status == BlogStatus.PUBLISHED
+    """Readers see published blogs; authors also see their own drafts and scheduled ones, and
+    admins the blogs a suspension holds back (to judge it), but no one else's drafts."""
+    if blog.status == BlogStatus.PUBLISHED:
+        return True
+    if viewer is None:
+        return False
+    return viewer.id == blog.author_id or (
+        viewer.is_admin and blog.suspended_published_at is not None
+    )
 
 
 def newest_blogs(
@@ -130,6 +136,29 @@ def unpublished_blogs(*, session: Session, author_id: int) -> list[BlogPublic]:
         .order_by(col(Blog.updated_at).desc(), col(Blog.id).desc())
     )
     return [BlogPublic.model_validate(blog) for blog in session.exec(statement).all()]
+
+
+def held_blogs(*, session: Session, author_id: int, limit: int) -> list[BlogPublic]:
+    """The newest of a suspended author's blogs, held back from readers: for admins only."""
+    statement = (
+        select(Blog)
+        .where(Blog.author_id == author_id, col(Blog.suspended_published_at).is_not(None))
+        .options(selectinload(Blog.author), selectinload(Blog.tags))  # type: ignore[arg-type]
+        .order_by(col(Blog.suspended_published_at).desc(), col(Blog.id).desc())
+        .limit(limit)
+    )
+    return [BlogPublic.model_validate(blog) for blog in session.exec(statement).all()]
+
+
+def every_blog_of(*, session: Session, author_id: int) -> list[Blog]:
+    """All of an author's blogs, drafts and held ones too, oldest first, with their tags."""
+    statement = (
+        select(Blog)
+        .where(Blog.author_id == author_id)
+        .options(selectinload(Blog.tags))  # type: ignore[arg-type]
+        .order_by(col(Blog.id))
+    )
+    return list(session.exec(statement).all())
 
 
 def sitemap_blogs(*, session: Session, first_id: int, last_id: int) -> list[SitemapBlog]:

@@ -29,6 +29,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class Registration(StrEnum):
+    OPEN = "open"
+    # Only with a one-time invitation from `blog invite`.
+    CLOSED = "closed"
+
+
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -90,6 +96,8 @@ class Settings(BaseSettings):
 
     # New accounts one address may open within an hour; 0 turns the limit off.
     registrations_per_address: int = 10
+    # Who may sign up: anyone, or only people with an invitation (`blog invite`).
+    registration: Registration = Registration.OPEN
 
     templates_dir: Path = resource_dir("templates")
     static_dir: Path = resource_dir("static")

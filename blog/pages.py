@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from blog.config import Settings
+from blog.config import Registration, Settings
 from blog.models import UserPublic
 from blog.security import csrf_token, pop_flashes
 from blog.text import excerpt, reading_minutes, render_markdown
@@ -19,6 +19,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     )
     templates.env.globals["site_name"] = settings.site_name
     templates.env.globals["site_description"] = settings.site_description
+    # With sign-ups by invitation only, no page offers a form that would answer 403.
+    templates.env.globals["registration_open"] = settings.registration == Registration.OPEN
     templates.env.globals["absolute_url"] = absolute_url
     templates.env.filters["date"] = _format_date
     templates.env.filters["datetime"] = _format_datetime

@@ -5,7 +5,14 @@ from fastapi.responses import RedirectResponse
 
 from blog.blogs import EditConflict, create_blog, delete_blog, newest_blogs, update_blog
 from blog.db import SessionDep
-from blog.deps import CurrentUser, ExistingBlog, FormDep, OwnedBlog, require_csrf
+from blog.deps import (
+    CurrentUser,
+    DeletableBlog,
+    ExistingBlog,
+    FormDep,
+    OwnedBlog,
+    require_csrf,
+)
 from blog.forms import Form, validate_form
 from blog.models import Blog, BlogCreate, BlogPublic, BlogStatus, BlogUpdate
 from blog.pages import render
@@ -89,14 +96,15 @@ def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: Form
 
 
 @router.get("/blogs/{blog_id}/delete")
-def delete_confirmation(request: Request, blog: OwnedBlog):
+def delete_confirmation(request: Request, blog: DeletableBlog):
     return render(request, "blogs/delete.html", {"blog": blog})
 
 
 @router.post("/blogs/{blog_id}/delete", dependencies=[Depends(require_csrf)])
-def delete(request: Request, session: SessionDep, blog: OwnedBlog):
+def delete(request: Request, session: SessionDep, user: CurrentUser, blog: DeletableBlog):
+    is_own = blog.author_id == user.id
     delete_blog(session=session, blog=blog)
-    flash(request, "Your blog is deleted.")
+    flash(request, "Your blog is deleted." if is_own else "The blog is deleted.")
     return RedirectResponse("/", status_code=303)
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from blog.blogs import newest_blogs, popular_tags, sitemap_blog_parts, sitemap_blogs
 from blog.db import SessionDep
-from blog.deps import ExistingUser, TagInAddress
+from blog.deps import ListedAuthor, TagInAddress
 from blog.models import BlogPublic, User, UserPublic, blog_path
 from blog.pages import absolute_url
 from blog.paging import MAX_ID
@@ -50,6 +50,8 @@ ROBOTS_DISALLOWED = (
     "/blogs/*/delete$",
     "/users/*/edit$",
     "/users/*/delete$",
+    "/admin/",
+    "/account/",
 )
 
 
@@ -62,7 +64,7 @@ def site_feed(request: Request, session: SessionDep):
 
 
 @router.get("/users/{user_id}/feed.xml")
-def author_feed(request: Request, session: SessionDep, author: ExistingUser):
+def author_feed(request: Request, session: SessionDep, author: ListedAuthor):
     blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE, author_id=author.id).blogs
     return _atom_response(
         request,
@@ -71,6 +73,8 @@ def author_feed(request: Request, session: SessionDep, author: ExistingUser):
         feed_path=f"/users/{author.id}/feed.xml",
         blogs=blogs,
         author=author,
+        # The author's own words about the feed; the site's description when they wrote none.
+        subtitle=author.bio or None,
     )
 
 
@@ -160,6 +164,7 @@ def _atom_response(
     feed_path: str,
     blogs: list[BlogPublic],
     author: User | None = None,
+    subtitle: str | None = None,
 ) -> Response:
     settings = request.app.state.settings
     site_name = settings.site_name
@@ -168,7 +173,7 @@ def _atom_response(
     feed = {
         "id": absolute_url(request, page_path),
         "title": _xml_text(f"{title} · {site_name}"),
-        "subtitle": _xml_text(settings.site_description),
+        "subtitle": _xml_text(subtitle or settings.site_description),
         "updated": _rfc3339(updated),
         "self_url": absolute_url(request, feed_path),
         "page_url": absolute_url(request, page_path),
