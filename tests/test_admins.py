@@ -377,3 +377,12 @@ def test_an_admin_still_cannot_see_another_authors_draft(client, admin, make_blo
 
     assert_html_page(client.get(draft.path), 404)
     assert_html_page(client.get(f"/blogs/{draft.id}/delete"), 404)
+
+
+def test_each_button_on_the_accounts_page_names_its_account(client, admin, make_user):
+    make_user(name="Ada")
+    make_user(name="Grace")
+
+    names = re.findall(r'<button[^>]*aria-label="([^"]+)"', client.get("/admin/users").text)
+
+    assert sorted(names) == ["Delete Ada", "Delete Grace", "Suspend Ada", "Suspend Grace"]
