@@ -39,7 +39,19 @@ from blog.logs import ClientDisconnect, add_request_log, client_disconnected, co
 from blog.migrate import SchemaBehind, ensure_schema
 from blog.pagecache import ChangeWatch, PageCacheMiddleware, PageStore
 from blog.pages import make_templates, render
-from blog.routes import account, auth, blogs, feeds, health, reset, search, tags, users
+from blog.routes import (
+    account,
+    admin,
+    auth,
+    blogs,
+    export,
+    feeds,
+    health,
+    reset,
+    search,
+    tags,
+    users,
+)
 from blog.security import SESSION_MAX_AGE_SECONDS
 
 logger = logging.getLogger("blog")
@@ -177,6 +189,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         tags.router,
         search.router,
+        admin.router,
+        export.router,
     ):
         app.include_router(router, dependencies=[Depends(optional_user)])
     # Probes: no user, no page, no database unless asked for readiness.

@@ -12,7 +12,14 @@ from blog.blogs import (
     update_blog,
 )
 from blog.db import SessionDep
-from blog.deps import CurrentUser, FormDep, OwnedBlog, ShownBlog, require_csrf
+from blog.deps import (
+    CurrentUser,
+    DeletableBlog,
+    FormDep,
+    OwnedBlog,
+    ShownBlog,
+    require_csrf,
+)
 from blog.forms import Form, validate_form
 from blog.models import Blog, BlogCreate, BlogStatus, BlogUpdate
 from blog.pages import render
@@ -96,14 +103,15 @@ def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: Form
 
 
 @router.get("/blogs/{blog_id}/delete")
-def delete_confirmation(request: Request, blog: OwnedBlog):
+def delete_confirmation(request: Request, blog: DeletableBlog):
     return render(request, "blogs/delete.html", {"blog": blog})
 
 
 @router.post("/blogs/{blog_id}/delete", dependencies=[Depends(require_csrf)])
-def delete(request: Request, session: SessionDep, blog: OwnedBlog):
+def delete(request: Request, session: SessionDep, user: CurrentUser, blog: DeletableBlog):
+    is_own = blog.author_id == user.id
     delete_blog(session=session, blog=blog)
-    flash(request, "Your blog is deleted.")
+    flash(request, "Your blog is deleted." if is_own else "The blog is deleted.")
     return RedirectResponse("/", status_code=303)
 
 
