@@ -41,9 +41,11 @@ from blog.pagecache import ChangeWatch, PageCacheMiddleware, PageStore
 from blog.pages import make_templates, render
 from blog.routes import (
     account,
+    admin,
     auth,
     blogs,
     comments,
+    export,
     feeds,
     health,
     reset,
@@ -190,6 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         tags.router,
         search.router,
+        admin.router,
+        export.router,
     ):
         app.include_router(router, dependencies=[Depends(optional_user)])
     # Probes: no user, no page, no database unless asked for readiness.

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from blog.models import (
@@ -67,9 +68,15 @@ class BlogSummary:
     updated_at: datetime
     published_at: datetime | None
     tags: tuple[TagName, ...]
+    # Where a suspension keeps the publishing time (see Blog.suspended_published_at).
+    suspended_published_at: datetime | None = None
     # How many comments readers see on it, as the database keeps it (Blog.comment_count).
     comment_count: int = 0
     comments_open: bool = True
+
+    @property
+    def is_held_by_suspension(self) -> bool:
+        return self.suspended_published_at is not None
 
     @property
     def author_id(self) -> int:
@@ -104,9 +111,15 @@ def is_published(now: datetime | None = None) -> ColumnElement[bool]:
 
 
 def is_visible(blog: "Blog | BlogSummary", viewer: User | None) -> bool:
-    """Readers see published blogs; authors also see their own drafts and scheduled ones."""
-    is_author = viewer is not None and viewer.id == blog.author_id
-    return is_author or blog.status == BlogStatus.PUBLISHED
+    """Readers see published blogs; authors also see their own drafts and scheduled ones, and
+    admins the blogs a suspension holds back (to judge it), but no one else's drafts."""
+    if blog.status == BlogStatus.PUBLISHED:
+        return True
+    if viewer is None:
+        return False
+    return viewer.id == blog.author_id or (
+        viewer.is_admin and blog.suspended_published_at is not None
+    )
 
 
 def newest_blogs(
@@ -180,6 +193,7 @@ def _summaries() -> Select:
         Blog.updated_at,
         Blog.published_at,
         tag_names.label("tag_names"),
+        Blog.suspended_published_at,
         Blog.comment_count,
         Blog.comments_open,
     ).join(User, col(User.id) == Blog.author_id)
@@ -197,6 +211,7 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             published_at=published,
             # A tag is one word (models.TAG_PATTERN), so a space cannot be inside one.
             tags=tuple(map(TagName, sorted(tag_names.split()))) if tag_names else (),
+            suspended_published_at=held,
             comment_count=comment_count,
             comments_open=comments_open,
         )
@@ -209,6 +224,7 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             updated,
             published,
             tag_names,
+            held,
             comment_count,
             comments_open,
         ) in rows
@@ -233,6 +249,28 @@ def unpublished_blogs(*, session: Session, author_id: int) -> list[BlogSummary]:
         .order_by(col(Blog.updated_at).desc(), col(Blog.id).desc())
     )
     return summaries_from(session.execute(statement).all())
+
+
+def held_blogs(*, session: Session, author_id: int, limit: int) -> list[BlogSummary]:
+    """The newest of a suspended author's blogs, held back from readers: for admins only."""
+    statement = (
+        _summaries()
+        .where(Blog.author_id == author_id, col(Blog.suspended_published_at).is_not(None))
+        .order_by(col(Blog.suspended_published_at).desc(), col(Blog.id).desc())
+        .limit(limit)
+    )
+    return summaries_from(session.execute(statement).all())
+
+
+def every_blog_of(*, session: Session, author_id: int) -> list[Blog]:
+    """All of an author's blogs, drafts and held ones too, oldest first, with their tags."""
+    statement = (
+        select(Blog)
+        .where(Blog.author_id == author_id)
+        .options(selectinload(Blog.tags))  # type: ignore[arg-type]
+        .order_by(col(Blog.id))
+    )
+    return list(session.exec(statement).all())
 
 
 def sitemap_blogs(*, session: Session, first_id: int, last_id: int) -> list[SitemapBlog]:

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from blog.config import Settings
 from blog.db import database_is_unavailable, make_engine, one_line
 from blog.forms import error_messages
+from blog.invites import INVITE_LIFETIME, create_invite
 from blog.migrate import (
     SchemaBehind,
     current_revision,
@@ -26,7 +27,16 @@ from blog.migrate import (
 )
 from blog.models import UserCreate
 from blog.seed import DEMO_PASSWORD, seed
-from blog.users import EmailTaken, create_user, get_user_by_email, password_reset_link
+from blog.users import (
+    EmailTaken,
+    create_user,
+    get_user_by_email,
+    password_reset_link,
+    set_admin,
+)
+
+# Where links printed for people point when BASE_URL is unset: `blog serve`'s own address.
+DEFAULT_SITE_ADDRESS = "http://127.0.0.1:8000"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     create_user_command.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    create_user_command.add_argument(
+        "--admin", action="store_true", help="make the user an admin (see `blog admin`)"
+    )
     create_user_command.set_defaults(run=_create_user)
 
     reset_link_command = commands.add_parser(
@@ -119,6 +132,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     reset_link_command.add_argument("email")
     reset_link_command.set_defaults(run=_reset_link)
+
+    admin_command = commands.add_parser(
+        "admin",
+        help="make a user an admin, or not",
+        description="Admins see every account at /admin/users, can suspend, reinstate and "
+        "delete accounts, and can delete any blog.",
+    )
+    admin_commands = admin_command.add_subparsers(title="commands", metavar="COMMAND")
+    grant_command = admin_commands.add_parser("grant", help="make the user with EMAIL an admin")
+    grant_command.add_argument("email", metavar="EMAIL")
+    grant_command.set_defaults(run=_set_admin, is_admin=True)
+    revoke_command = admin_commands.add_parser(
+        "revoke", help="make the user with EMAIL an admin no more"
+    )
+    revoke_command.add_argument("email", metavar="EMAIL")
+    revoke_command.set_defaults(run=_set_admin, is_admin=False)
+    admin_command.set_defaults(run=lambda arguments, settings: admin_command.print_help() or 2)
+
+    invite_command = commands.add_parser(
+        "invite",
+        help="print a one-time sign-up link",
+        description="Print a link that opens the sign-up form once, within "
+        f"{INVITE_LIFETIME.days} days, even with REGISTRATION=closed. It uses BASE_URL when set.",
+    )
+    invite_command.set_defaults(run=_invite)
 
     seed_command = commands.add_parser(
         "seed",
@@ -215,11 +253,32 @@ def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
         return 1
     with _engine(settings, ready=True) as engine, Session(engine) as session:
         try:
-            user = create_user(session=session, user_create=user_create)
+            user = create_user(session=session, user_create=user_create, is_admin=arguments.admin)
         except EmailTaken:
             print(f"blog: email: {EmailTaken.message}", file=sys.stderr)
             return 1
-        print(f"Created user {user.id}: {user.name} <{user.email}>")
+        role = "admin" if user.is_admin else "user"
+        print(f"Created {role} {user.id}: {user.name} <{user.email}>")
+    return 0
+
+
+def _set_admin(arguments: argparse.Namespace, settings: Settings) -> int:
+    with _engine(settings, ready=True) as engine, Session(engine) as session:
+        user = get_user_by_email(session=session, email=arguments.email.strip())
+        if user is None:
+            print(f"blog: no account has the email {arguments.email}", file=sys.stderr)
+            return 1
+        set_admin(session=session, user=user, is_admin=arguments.is_admin)
+        state = "now an admin" if arguments.is_admin else "no longer an admin"
+        print(f"{user.name} <{user.email}> is {state}.")
+    return 0
+
+
+def _invite(arguments: argparse.Namespace, settings: Settings) -> int:
+    with _engine(settings, ready=True) as engine, Session(engine) as session:
+        token = create_invite(session=session)
+    print(f"{settings.base_url or DEFAULT_SITE_ADDRESS}/register?invite={token}")
+    print(f"It opens the sign-up form once, within {INVITE_LIFETIME.days} days.", file=sys.stderr)
     return 0
 
 

@@ -183,13 +183,19 @@ def newest_comments(*, session: Session, blog_id: int, limit: int) -> list[Comme
 
 
 def pending_comments(*, session: Session, moderator: User, number: int) -> PendingPage:
-    """Comments waiting for approval on the moderator's blogs, oldest first."""
+    """Comments waiting for approval on the moderator's blogs (every blog, for an admin),
+    oldest first; a suspended account's are hidden with the rest of what it wrote."""
     statement = (
         select(*_columns(), Blog.title)
         .join(Blog, col(Blog.id) == Comment.blog_id)
         .outerjoin(User, col(User.id) == Comment.author_id)
-        .where(Comment.status == CommentStatus.PENDING, Blog.author_id == moderator.id)
-        .order_by(col(Comment.id))
+        # A guest's comment has no account: its outer-joined suspended_at is NULL too.
+        .where(Comment.status == CommentStatus.PENDING, col(User.suspended_at).is_(None))
+    )
+    if not moderator.is_admin:
+        statement = statement.where(Blog.author_id == moderator.id)
+    statement = (
+        statement.order_by(col(Comment.id))
         .offset((number - 1) * PENDING_PER_PAGE)
         .limit(PENDING_PER_PAGE + 1)
     )
@@ -199,8 +205,8 @@ def pending_comments(*, session: Session, moderator: User, number: int) -> Pendi
 
 
 def may_moderate(user: User | None, blog_author_id: int) -> bool:
-    """The blog's author approves and deletes the comments on it."""
-    return user is not None and user.id == blog_author_id
+    """The blog's author approves and deletes the comments on it; admins, any comment."""
+    return user is not None and (user.id == blog_author_id or user.is_admin)
 
 
 def link_count(body: str) -> int:

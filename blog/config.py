@@ -29,6 +29,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class Registration(StrEnum):
+    OPEN = "open"
+    # Only with a one-time invitation from `blog invite`.
+    CLOSED = "closed"
+
+
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -117,6 +123,9 @@ class Settings(BaseSettings):
     # reset links come only from `blog reset-link`.
     smtp_url: Annotated[str | None, AfterValidator(_smtp_url)] = None
     mail_from: str | None = None
+
+    # Who may sign up: anyone, or only people with an invitation (`blog invite`).
+    registration: Registration = Registration.OPEN
 
     templates_dir: Path = resource_dir("templates")
     static_dir: Path = resource_dir("static")

@@ -145,6 +145,16 @@ async def current_user(request: Request, user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+async def admin_user(user: CurrentUser) -> User:
+    """The logged-in user, if an admin (else 403; a visitor is sent to log in first)."""
+    if not user.is_admin:
+        raise HTTPException(403, "Only admins can do that.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]
+
+
 AnyBlog = TypeVar("AnyBlog", Blog, BlogSummary)
 
 
@@ -202,12 +212,30 @@ ShownBlogWithComments = Annotated[BlogWithComments, Depends(shown_blog_with_comm
 ExistingUser = Annotated[User, Depends(existing_user)]
 
 
+async def listed_author(author: ExistingUser, viewer: OptionalUser) -> User:
+    """The author at this address, or a 404 while they are suspended (admins aside)."""
+    if author.is_suspended and not (viewer is not None and viewer.is_admin):
+        raise HTTPException(404, "There is no such author.")
+    return author
+
+
+ListedAuthor = Annotated[User, Depends(listed_author)]
+
+
 # The logged-in user comes first, so a visitor who is not is sent to log in before anything
 # about the blog or account is revealed; then 404, then 403.
 async def owned_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
     """The blog, if the logged-in user wrote it (else 403)."""
     if blog.author_id != user.id:
         raise HTTPException(403, "Only the author of this blog can change it.")
+    return blog
+
+
+async def deletable_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
+    """The blog, if the logged-in user wrote it or is an admin (else 403): admins may delete
+    any blog, but only its author may edit it."""
+    if blog.author_id != user.id and not user.is_admin:
+        raise HTTPException(403, "Only the author of this blog can delete it.")
     return blog
 
 
@@ -219,6 +247,7 @@ async def own_account(user: CurrentUser, account: ExistingUser) -> User:
 
 
 OwnedBlog = Annotated[Blog, Depends(owned_blog)]
+DeletableBlog = Annotated[Blog, Depends(deletable_blog)]
 OwnAccount = Annotated[User, Depends(own_account)]
 
 
@@ -268,14 +297,16 @@ async def own_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlo
 
 
 async def moderated_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
-    """The comment, if the logged-in user may approve it: the blog's author (else 403)."""
+    """The comment, if the logged-in user may approve it: the blog's author or an admin
+    (else 403)."""
     if not may_moderate(user, found.blog_author_id):
         raise HTTPException(403, "Only the author of the blog can approve its comments.")
     return found
 
 
 async def deletable_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
-    """The comment, if the logged-in user wrote it or may moderate it (else 403)."""
+    """The comment, if the logged-in user wrote it, or wrote the blog, or is an admin (else
+    403)."""
     if found.comment.author_id != user.id and not may_moderate(user, found.blog_author_id):
         raise HTTPException(
             403, "Only the comment's author or the blog's author can delete this comment."

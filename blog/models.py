@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     true,
 )
 from sqlmodel import Field, Relationship, SQLModel
@@ -48,6 +49,7 @@ TAGS_PER_BLOG = 10
 SLUG_MAX_LENGTH = 80
 # What is kept of a browser's User-Agent: enough to tell browsers apart on the sessions page.
 USER_AGENT_MAX_LENGTH = 300
+BIO_MAX_LENGTH = 1_000
 # A tag is a word that may go on with + # . _ or - ("c++", "c#", "node.js", "web-dev").
 TAG_PATTERN = re.compile(r"\w[\w+#.\-]*")
 # The largest number an Integer column holds on every database the blog runs on: PostgreSQL's
@@ -117,6 +119,10 @@ LineText = Annotated[str, BeforeValidator(_strip), AfterValidator(_forbid_nul)]
 # Free text kept as typed; whitespace-only is blank.
 FreeText = Annotated[str, BeforeValidator(_blank_to_empty), AfterValidator(_forbid_nul)]
 BodyText = Annotated[FreeText, BeforeValidator(_unix_newlines)]
+# Plain text of a few lines (a bio): lines kept, one way; blank lines around it trimmed.
+ParagraphText = Annotated[
+    str, BeforeValidator(_unix_newlines), BeforeValidator(_strip), AfterValidator(_forbid_nul)
+]
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_normalize_email)]
 # Passwords are free text with limits. The limits come first, so they apply to the text as the
 # blank check left it ("   " is "This field is required.", like every other blank field).
@@ -251,8 +257,20 @@ class User(UserBase, table=True):
     # Kept by the database on every write (migration 0005's triggers); readers subtract the few
     # still scheduled (see blog.users), since time alone publishes those.
     dated_blog_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A few lines about the author, plain text, on their page and in their feed.
+    bio: str = Field(default="", max_length=BIO_MAX_LENGTH, sa_column_kwargs={"server_default": ""})
+    # Admins list, suspend, reinstate and delete accounts and delete any blog; set by the
+    # `blog` command only, never by a form.
+    is_admin: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Set while the account is suspended: it cannot log in, and the database holds back its
+    # blogs (see Blog.suspended_published_at).
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     blogs: list["Blog"] = Relationship(back_populates="author", cascade_delete=True)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class UserCreate(UserBase):
@@ -260,8 +278,12 @@ class UserCreate(UserBase):
 
 
 class UserUpdate(SQLModel):
+    # A profile form from before bios existed keeps the saved one.
+    OMITTABLE_FIELDS: ClassVar[frozenset[str]] = frozenset({"bio"})
+
     name: LineText | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
     email: Email | None = Field(default=None, min_length=1, max_length=EMAIL_MAX_LENGTH)
+    bio: ParagraphText | None = Field(default=None, max_length=BIO_MAX_LENGTH)
 
 
 class UserLogin(SQLModel):
@@ -295,6 +317,19 @@ class UserPublic(SQLModel):
 
     id: int
     name: str
+    bio: str = ""
+    is_admin: bool = False
+
+
+class UserForAdmins(SQLModel):
+    """What the accounts page shows admins: the email and the account's state, never a hash."""
+
+    id: int
+    name: str
+    email: str
+    created_at: datetime
+    is_admin: bool
+    suspended_at: datetime | None
 
 
 class UserWithBlogCount(UserPublic):
@@ -371,6 +406,11 @@ class Blog(BlogBase, table=True):
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Goes up by one on every save, so a save made from an older copy of the form is caught.
     version: int = Field(default=1)
+    # While its author is suspended, the blog's publishing time waits here and published_at is
+    # NULL, so the blog is out of every list, count, feed, search and sitemap with no query
+    # changed and no index widened; reinstating the author puts it back. The database moves
+    # it (migration 0008's triggers), for blogs written during a suspension too.
+    suspended_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # How many of its comments readers see (approved ones), kept by the database on every
     # write to comment (migration 0010's triggers), so a list's cards show it with no count.
     comment_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -439,6 +479,7 @@ class BlogPublic(BlogBase):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
+    suspended_published_at: datetime | None = None
     author: UserPublic
     tags: list[TagPublic]
 
@@ -452,6 +493,11 @@ class BlogPublic(BlogBase):
     def status(self) -> BlogStatus:
         return status_at(self.published_at, utc_now())
 
+    @property
+    def is_held_by_suspension(self) -> bool:
+        """Hidden because its author is suspended (only admins see it, with a badge)."""
+        return self.suspended_published_at is not None
+
 
 # Comments
 
@@ -464,6 +510,9 @@ class CommentStatus(StrEnum):
     PENDING = "pending"
     # Filled in the honeypot: answered as if accepted, never shown to anyone.
     SPAM = "spam"
+    # Approved, but its author is suspended: hidden (and not counted) until they are
+    # reinstated. The database moves comments in and out of it (migration 0010's triggers).
+    HELD = "held"
 
 
 class CommentBase(SQLModel):
@@ -582,6 +631,19 @@ class Attempt(SQLModel, table=True):
     action: str = Field(max_length=40)
     key: str = Field(max_length=400)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+
+
+# Invitations
+
+
+class Invite(SQLModel, table=True):
+    """A one-time registration link (`blog invite`) for when sign-ups are closed. Only a hash
+    of its token is kept, so a copy of the database opens no account."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # Page cache

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from blog.config import Environment, Settings
+from blog.config import Environment, Registration, Settings
 from blog.models import UserPublic
 from blog.security import csrf_token, pop_flashes
 from blog.text import excerpt, reading_minutes, render_markdown
@@ -24,6 +24,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates.env.auto_reload = settings.environment == Environment.DEVELOPMENT
     templates.env.globals["site_name"] = settings.site_name
     templates.env.globals["site_description"] = settings.site_description
+    # With sign-ups by invitation only, no page offers a form that would answer 403.
+    templates.env.globals["registration_open"] = settings.registration == Registration.OPEN
     templates.env.globals["absolute_url"] = absolute_url
     # The login page links to /reset only where that page can mail a link.
     templates.env.globals["reset_by_mail"] = settings.mails_reset_links

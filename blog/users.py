@@ -22,6 +22,7 @@ from blog.models import (
     LoginSessionPublic,
     User,
     UserCreate,
+    UserForAdmins,
     UserUpdate,
     UserWithBlogCount,
     utc_now,
@@ -53,6 +54,13 @@ class AuthorPage(PageOfList):
     authors: list[UserWithBlogCount]
 
 
+@dataclass(frozen=True)
+class AccountPage(PageOfList):
+    """One page of every account, suspended ones too, in name order: for admins."""
+
+    accounts: list[UserForAdmins]
+
+
 class EmailTaken(Exception):
     """Another account already uses this email."""
 
@@ -63,9 +71,10 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.lower())).first()
 
 
-def create_user(*, session: Session, user_create: UserCreate) -> User:
+def create_user(*, session: Session, user_create: UserCreate, is_admin: bool = False) -> User:
     user = User.model_validate(
-        user_create, update={"password_hash": hash_password(user_create.password)}
+        user_create,
+        update={"password_hash": hash_password(user_create.password), "is_admin": is_admin},
     )
     _save_unique_email(session=session, user=user)
     return user
@@ -216,6 +225,8 @@ def logged_in_user(*, session: Session, token: str | None) -> User | None:
         .where(
             col(LoginSession.token_hash) == token_digest(token),
             col(LoginSession.last_seen_at) > now - SESSION_MAX_AGE,
+            # A suspended account is logged out everywhere (its sessions are also deleted).
+            col(User.suspended_at).is_(None),
         )
     )
     row = session.exec(statement).first()
@@ -299,6 +310,31 @@ def sign_out_other_login_sessions(*, session: Session, user: User, current_token
     return result.rowcount
 
 
+def set_admin(*, session: Session, user: User, is_admin: bool) -> None:
+    user.is_admin = is_admin
+    session.add(user)
+    session.commit()
+
+
+def suspend_user(*, session: Session, user: User) -> None:
+    """Suspend the account: it cannot log in, and the database holds back its blogs (migration
+    0008's triggers) until it is reinstated. Suspending it again changes nothing."""
+    if user.suspended_at is None:
+        user.suspended_at = utc_now()
+        session.add(user)
+        # Every browser logged in to it is logged out, in every worker at once.
+        session.execute(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+        session.commit()
+
+
+def reinstate_user(*, session: Session, user: User) -> None:
+    """Lift the suspension: the account can log in again and its blogs are back."""
+    if user.suspended_at is not None:
+        user.suspended_at = None
+        session.add(user)
+        session.commit()
+
+
 def delete_user(*, session: Session, user: User) -> None:
     """Delete the user and, through the cascade, every blog they wrote."""
     session.delete(user)
@@ -320,17 +356,35 @@ def authors_page(*, session: Session, position: Position, page_size: int) -> Aut
         .where(Blog.author_id == User.id, col(Blog.published_at) > utc_now())
         .scalar_subquery()
     )
+    # Suspended authors are left out: their pages are 404 to readers until reinstated.
+    listed = col(User.suspended_at).is_(None)
     statement = select(
         User.id,
         User.name,
         User.name_key,
         (User.dated_blog_count - still_scheduled).label("blog_count"),
-    )
+    ).where(listed)
     columns = (col(User.name_key), col(User.id))
-    order = Order(columns=columns, descending=False, key_of=_name_key, keys=select(*columns))
+    keys = select(*columns).where(listed)
+    order = Order(columns=columns, descending=False, key_of=_name_key, keys=keys)
     rows, links = read_page(session, statement, order=order, position=position, page_size=page_size)
     return AuthorPage(
         authors=[UserWithBlogCount.model_validate(row._mapping) for row in rows],
+        number=links.number,
+        previous_query=links.previous_query,
+        next_query=links.next_query,
+    )
+
+
+def accounts_page(*, session: Session, position: Position, page_size: int) -> AccountPage:
+    """A page of every account in name order, as /users pages its authors (the same index)."""
+    columns = (col(User.name_key), col(User.id))
+    order = Order(columns=columns, descending=False, key_of=_name_key, keys=select(*columns))
+    users, links = read_page(
+        session, select(User), order=order, position=position, page_size=page_size
+    )
+    return AccountPage(
+        accounts=[UserForAdmins.model_validate(user) for user in users],
         number=links.number,
         previous_query=links.previous_query,
         next_query=links.next_query,

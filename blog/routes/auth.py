@@ -2,13 +2,16 @@
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
 from blog import throttle
+from blog.config import Registration
 from blog.db import SessionDep
 from blog.deps import FormDep, client_address, require_csrf
 from blog.forms import Form, validate_form
+from blog.invites import claim_invite, invite_is_valid
 from blog.models import User, UserCreate, UserLogin
 from blog.pages import render
 from blog.security import flash, login_token, start_session
@@ -27,6 +30,15 @@ LOGIN_FAILED = "Wrong email or password."
 REGISTER = "register"
 TOO_MANY_REGISTRATIONS = "Too many sign-ups have come from your network in the last hour."
 TOO_MANY_FAILED_LOGINS = "Too many failed logins."
+ACCOUNT_SUSPENDED = (
+    "This account is suspended, so it cannot log in. If you think this is a mistake, "
+    "write to the site's admins."
+)
+REGISTRATION_CLOSED = "Sign-ups here are by invitation only. Ask the site's admins for one."
+INVITE_NO_LONGER_WORKS = (
+    "This invitation no longer works: it has been used already, it is more than 7 days old, "
+    "or the link is not complete. Ask the site's admins for a new one."
+)
 
 
 def safe_next_path(next_path: str | None) -> str:
@@ -42,23 +54,29 @@ def safe_next_path(next_path: str | None) -> str:
 
 
 @router.get("/register")
-def register_form(request: Request):
-    return render(request, "auth/register.html", {"form": Form()})
+def register_form(request: Request, session: SessionDep, invite: str | None = None):
+    invite = _usable_invite(request, session, invite)
+    return render(request, "auth/register.html", {"form": Form(), "invite": invite})
 
 
 @router.post("/register", dependencies=[Depends(require_csrf)])
 def register(request: Request, session: SessionDep, form_data: FormDep):
+    invite = _usable_invite(request, session, form_data.get("invite"))
     form = validate_form(UserCreate, form_data)
+    context = {"form": form, "invite": invite}
     limit = _registration_limit(request)
     address = client_address(request)
     try:
         throttle.check(session=session, limit=limit, key=address)
     except Throttled as throttled:
         form.add_error("", f"{TOO_MANY_REGISTRATIONS} Try again in {throttled.minutes} minutes.")
-        response = render(request, "auth/register.html", {"form": form}, status_code=429)
+        response = render(request, "auth/register.html", context, status_code=429)
         response.headers["Retry-After"] = str(throttled.seconds)
         return response
     if form.data is not None:
+        # Claimed in the account's own transaction: a refused email gives the invitation back.
+        if invite is not None and not claim_invite(session=session, token=invite):
+            raise HTTPException(403, INVITE_NO_LONGER_WORKS)
         try:
             user = create_user(session=session, user_create=form.data)
         except EmailTaken:
@@ -72,7 +90,7 @@ def register(request: Request, session: SessionDep, form_data: FormDep):
             log_in(request, session, user)
             flash(request, f"Welcome, {user.name}! You can write your first blog now.")
             return RedirectResponse("/", status_code=303)
-    return render(request, "auth/register.html", {"form": form}, status_code=422)
+    return render(request, "auth/register.html", context, status_code=422)
 
 
 @router.get("/login")
@@ -101,6 +119,10 @@ def login(request: Request, session: SessionDep, form_data: FormDep):
     if form.data is None:
         return render(request, "auth/login.html", context, status_code=422)
     user = authenticate(session=session, email=form.data.email, password=form.data.password)
+    if user is not None and user.is_suspended:
+        # Said only once the password is right, so it tells nothing to anyone without it.
+        form.add_error("", ACCOUNT_SUSPENDED)
+        return render(request, "auth/login.html", context, status_code=403)
     if user is None:
         throttle.record_all(session=session, counters=counters.all)
         # One message for both cases, so the form does not reveal which emails have accounts.
@@ -131,6 +153,18 @@ def log_in(request: Request, session: SessionDep, user: User) -> None:
         replacing=login_token(request),
     )
     start_session(request, token)
+
+
+def _usable_invite(request: Request, session: Session, token: object) -> str | None:
+    """With registration closed, the invitation the sign-up comes with, or a 403 page when it
+    has none that works; with registration open, None (an invitation is not needed)."""
+    if request.app.state.settings.registration == Registration.OPEN:
+        return None
+    if not token:
+        raise HTTPException(403, REGISTRATION_CLOSED)
+    if not isinstance(token, str) or not invite_is_valid(session=session, token=token):
+        raise HTTPException(403, INVITE_NO_LONGER_WORKS)
+    return token
 
 
 def _registration_limit(request: Request) -> Limit:

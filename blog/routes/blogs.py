@@ -16,6 +16,7 @@ from blog.blogs import (
 from blog.db import SessionDep
 from blog.deps import (
     CurrentUser,
+    DeletableBlog,
     FormDep,
     OwnedBlog,
     ShownBlog,
@@ -105,14 +106,15 @@ def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: Form
 
 
 @router.get("/blogs/{blog_id}/delete")
-def delete_confirmation(request: Request, blog: OwnedBlog):
+def delete_confirmation(request: Request, blog: DeletableBlog):
     return render(request, "blogs/delete.html", {"blog": blog})
 
 
 @router.post("/blogs/{blog_id}/delete", dependencies=[Depends(require_csrf)])
-def delete(request: Request, session: SessionDep, blog: OwnedBlog):
+def delete(request: Request, session: SessionDep, user: CurrentUser, blog: DeletableBlog):
+    is_own = blog.author_id == user.id
     delete_blog(session=session, blog=blog)
-    flash(request, "Your blog is deleted.")
+    flash(request, "Your blog is deleted." if is_own else "The blog is deleted.")
     return RedirectResponse("/", status_code=303)
 
 

@@ -21,7 +21,7 @@ from blog.blogs import (
 )
 from blog.comments import CommentView, newest_comments
 from blog.db import SessionDep
-from blog.deps import ExistingUser, ShownBlog, TagInAddress
+from blog.deps import ListedAuthor, ShownBlog, TagInAddress
 from blog.models import BlogStatus, User, UserPublic, blog_path
 from blog.pages import absolute_url
 from blog.paging import MAX_ID
@@ -59,6 +59,8 @@ ROBOTS_DISALLOWED = (
     "/blogs/*/delete$",
     "/users/*/edit$",
     "/users/*/delete$",
+    "/admin/",
+    "/account/",
     "/comments/",
 )
 
@@ -72,7 +74,7 @@ def site_feed(request: Request, session: SessionDep):
 
 
 @router.get("/users/{user_id}/feed.xml")
-def author_feed(request: Request, session: SessionDep, author: ExistingUser):
+def author_feed(request: Request, session: SessionDep, author: ListedAuthor):
     blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE, author_id=author.id).blogs
     return _atom_response(
         request,
@@ -81,6 +83,8 @@ def author_feed(request: Request, session: SessionDep, author: ExistingUser):
         feed_path=f"/users/{author.id}/feed.xml",
         blogs=blogs,
         author=author,
+        # The author's own words about the feed; the site's description when they wrote none.
+        subtitle=author.bio or None,
     )
 
 
@@ -185,6 +189,7 @@ def _atom_response(
     feed_path: str,
     blogs: list[BlogSummary],
     author: User | None = None,
+    subtitle: str | None = None,
 ) -> Response:
     entries = [_entry(request, blog) for blog in blogs]
     return _feed_response(
@@ -194,6 +199,7 @@ def _atom_response(
         feed_path=feed_path,
         entries=entries,
         author=author,
+        subtitle=subtitle,
     )
 
 
@@ -205,6 +211,7 @@ def _feed_response(
     feed_path: str,
     entries: list[dict[str, Any]],
     author: User | None = None,
+    subtitle: str | None = None,
 ) -> Response:
     settings = request.app.state.settings
     site_name = settings.site_name
@@ -212,7 +219,7 @@ def _feed_response(
     feed = {
         "id": absolute_url(request, page_path),
         "title": _xml_text(f"{title} · {site_name}"),
-        "subtitle": _xml_text(settings.site_description),
+        "subtitle": _xml_text(subtitle or settings.site_description),
         "updated": _rfc3339(updated),
         "self_url": absolute_url(request, feed_path),
         "page_url": absolute_url(request, page_path),

@@ -3,9 +3,9 @@
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from blog.blogs import newest_blogs, unpublished_blogs
+from blog.blogs import held_blogs, newest_blogs, unpublished_blogs
 from blog.db import SessionDep
-from blog.deps import ExistingUser, FormDep, OptionalUser, OwnAccount, require_csrf
+from blog.deps import FormDep, ListedAuthor, OptionalUser, OwnAccount, require_csrf
 from blog.forms import Form, validate_form
 from blog.models import AccountDeletion, UserPublic, UserUpdate
 from blog.pages import render
@@ -15,6 +15,9 @@ from blog.security import flash, start_session
 from blog.users import EmailTaken, authors_page, delete_user, update_user
 
 router = APIRouter()
+
+# How many of a suspended author's held-back blogs their page lists for admins.
+HELD_BLOGS_SHOWN = 100
 
 
 @router.get("/users")
@@ -31,7 +34,7 @@ def index(request: Request, session: SessionDep, position: AuthorListPosition):
 def show(
     request: Request,
     session: SessionDep,
-    author: ExistingUser,
+    author: ListedAuthor,
     viewer: OptionalUser,
     position: BlogListPosition,
 ):
@@ -46,17 +49,25 @@ def show(
     # Authors see their own drafts and scheduled blogs here; nobody else ever does.
     is_own_page = viewer is not None and viewer.id == author.id
     unpublished = unpublished_blogs(session=session, author_id=author.id) if is_own_page else []
+    # Only an admin reaches a suspended author's page (see ListedAuthor).
+    held = (
+        held_blogs(session=session, author_id=author.id, limit=HELD_BLOGS_SHOWN)
+        if author.is_suspended
+        else []
+    )
     context = {
         "author": UserPublic.model_validate(author),
+        "suspended_at": author.suspended_at,
         "page": blog_page,
         "unpublished": unpublished,
+        "held": held,
     }
     return render(request, "users/show.html", context)
 
 
 @router.get("/users/{user_id}/edit")
 def edit_form(request: Request, user: OwnAccount):
-    form = Form(values={"name": user.name, "email": user.email})
+    form = Form(values={"name": user.name, "email": user.email, "bio": user.bio})
     return render(request, "users/form.html", {"form": form})
 
 

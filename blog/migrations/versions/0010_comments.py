@@ -10,12 +10,16 @@
   already read, with no count and no join.
 - comment joins the tables whose writes bump the page cache's change counter (0006), so a new
   comment shows on the very next request.
+- A suspended account's comments are hidden with its blogs (0008): triggers move its approved
+  comments to status 'held' when it is suspended and back when it is reinstated, and hold one
+  approved while it is suspended (a pending comment approved meanwhile), so the page, the feed
+  and the count leave them out with no query changed.
 
 Only columns are added to blog (plain ALTER TABLE ADD COLUMN, never a batch copy, which on
 SQLite would drop the triggers of 0003, 0005 and 0006).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -25,13 +29,45 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Counted: an approved comment. An update changes a count only when a comment is approved or
 # stops being so, or (no route does this) moves to another blog.
 SQLITE_TRIGGERS = {
+    "user_suspension_holds_comments": """
+        CREATE TRIGGER user_suspension_holds_comments AFTER UPDATE OF suspended_at ON "user"
+        WHEN old.suspended_at IS NULL AND new.suspended_at IS NOT NULL
+        BEGIN
+            UPDATE comment SET status = 'held' WHERE author_id = new.id AND status = 'approved';
+        END
+    """,
+    "user_reinstatement_releases_comments": """
+        CREATE TRIGGER user_reinstatement_releases_comments AFTER UPDATE OF suspended_at ON "user"
+        WHEN old.suspended_at IS NOT NULL AND new.suspended_at IS NULL
+        BEGIN
+            UPDATE comment SET status = 'approved' WHERE author_id = new.id AND status = 'held';
+        END
+    """,
+    # SQLite's BEFORE triggers cannot change the new row, so it is corrected after it is
+    # written; comment_counts_update then takes back what comment_counts_insert counted.
+    "comment_of_suspended_author_held_insert": """
+        CREATE TRIGGER comment_of_suspended_author_held_insert AFTER INSERT ON comment
+        WHEN new.status = 'approved'
+            AND (SELECT suspended_at FROM "user" WHERE id = new.author_id) IS NOT NULL
+        BEGIN
+            UPDATE comment SET status = 'held' WHERE id = new.id;
+        END
+    """,
+    "comment_of_suspended_author_held_update": """
+        CREATE TRIGGER comment_of_suspended_author_held_update AFTER UPDATE OF status ON comment
+        WHEN new.status = 'approved'
+            AND (SELECT suspended_at FROM "user" WHERE id = new.author_id) IS NOT NULL
+        BEGIN
+            UPDATE comment SET status = 'held' WHERE id = new.id;
+        END
+    """,
     "comment_counts_insert": """
         CREATE TRIGGER comment_counts_insert AFTER INSERT ON comment
         WHEN new.status = 'approved'
@@ -61,6 +97,31 @@ SQLITE_TRIGGERS = {
 # OLD and NEW are looked at in nested IFs, never both in one expression: plpgsql does not
 # short-circuit (as in 0005).
 POSTGRESQL_FUNCTIONS = {
+    "user_suspension_holds_comments": """
+        CREATE FUNCTION user_suspension_holds_comments() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.suspended_at IS NOT NULL THEN
+                UPDATE comment SET status = 'held'
+                WHERE author_id = NEW.id AND status = 'approved';
+            ELSE
+                UPDATE comment SET status = 'approved'
+                WHERE author_id = NEW.id AND status = 'held';
+            END IF;
+            RETURN NULL;
+        END
+        $$
+    """,
+    # A BEFORE trigger: the row is written held, so comment_counts never counts it.
+    "comment_of_suspended_author_held": """
+        CREATE FUNCTION comment_of_suspended_author_held() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF (SELECT suspended_at FROM "user" WHERE id = NEW.author_id) IS NOT NULL THEN
+                NEW.status := 'held';
+            END IF;
+            RETURN NEW;
+        END
+        $$
+    """,
     "comment_counts": """
         CREATE FUNCTION comment_counts() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -80,6 +141,18 @@ POSTGRESQL_FUNCTIONS = {
     """,
 }
 POSTGRESQL_TRIGGERS = {
+    "user_suspension_holds_comments": (
+        "user",
+        'AFTER UPDATE OF suspended_at ON "user" FOR EACH ROW '
+        "WHEN ((OLD.suspended_at IS NULL) <> (NEW.suspended_at IS NULL)) "
+        "EXECUTE FUNCTION user_suspension_holds_comments()",
+    ),
+    "comment_of_suspended_author_held": (
+        "comment",
+        "BEFORE INSERT OR UPDATE OF status ON comment FOR EACH ROW "
+        "WHEN (NEW.status = 'approved' AND NEW.author_id IS NOT NULL) "
+        "EXECUTE FUNCTION comment_of_suspended_author_held()",
+    ),
     "comment_counts_insert": (
         "comment",
         "AFTER INSERT ON comment FOR EACH ROW WHEN (NEW.status = 'approved') "
@@ -164,7 +237,7 @@ def downgrade() -> None:
             op.execute(f'DROP TRIGGER "{name}"')
     elif dialect == "postgresql":
         for name, (table, _) in POSTGRESQL_TRIGGERS.items():
-            op.execute(f"DROP TRIGGER {name} ON {table}")
+            op.execute(f'DROP TRIGGER {name} ON "{table}"')
         for name in POSTGRESQL_FUNCTIONS:
             op.execute(f"DROP FUNCTION {name}()")
 
