@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from html import unescape
@@ -138,18 +138,23 @@ def database_url(migrated_database, tmp_path) -> str:
 
 
 @pytest.fixture
-def settings(database_url) -> Settings:
+def settings(database_url, request) -> Settings:
+    """The app's settings; a test marked `@pytest.mark.settings(guest_comments=True)` gets
+    those fields changed."""
     # Every test client comes from one address: per-address limits are off, except in the
     # tests of those limits.
-    return Settings(
-        database_url=database_url,
-        secret_key="test-secret",
-        registrations_per_address=0,
-        login_failures_per_account=0,
-        login_failures_per_address=0,
-        comments_per_minute=0,
-        comments_per_day=0,
-    )
+    fields = {
+        "database_url": database_url,
+        "secret_key": "test-secret",
+        "registrations_per_address": 0,
+        "login_failures_per_account": 0,
+        "login_failures_per_address": 0,
+        "comments_per_minute": 0,
+        "comments_per_day": 0,
+    }
+    if marker := request.node.get_closest_marker("settings"):
+        fields |= marker.kwargs
+    return Settings(**fields)
 
 
 @pytest.fixture
@@ -163,6 +168,13 @@ def app(settings) -> Iterator[FastAPI]:
 def client(app) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def browsers(app) -> Iterator[Callable[[], TestClient]]:
+    """Opens more browsers on the same site, each with its own cookies; all closed after."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(TestClient(app, follow_redirects=False))
 
 
 @pytest.fixture

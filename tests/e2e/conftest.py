@@ -173,10 +173,14 @@ class Seeder:
     password_hash: str
     _clock: datetime = field(default_factory=lambda: datetime(2024, 1, 1, tzinfo=UTC))
 
-    def author(self, name: str, email: str | None = None) -> User:
-        """A user who can log in with DEFAULT_PASSWORD."""
+    def author(
+        self, name: str, email: str | None = None, *, joined: datetime | None = None
+    ) -> User:
+        """A user who can log in with DEFAULT_PASSWORD, signed up now unless `joined` says."""
         email = email or f"{re.sub(r'[^a-z0-9]+', '.', name.lower()).strip('.')}@example.com"
         user = User(name=name, email=email, password_hash=self.password_hash)
+        if joined is not None:
+            user.created_at = joined
         with Session(self.engine, expire_on_commit=False) as session:
             session.add(user)
             session.commit()
