@@ -82,12 +82,12 @@ WORDS = (
     "surprisingly, honestly, finally, first, mostly"
 ).split()
 
-# The triggers migrations 0003, 0005, 0006 and 0008 put on the tables the seed writes. Those in
-# CAUGHT_UP_TRIGGERS fire on its writes (an insert into blog or blog_tag, and the update of an
-# author's or a tag's count that those make): the SQLite bulk load drops them while it writes
-# and does their work itself (INDEX_FOR_SEARCH, COUNT_CATCH_UP, BUMP_CHANGE_COUNTER). A trigger
-# not named here (a later migration's) may do work the bulk load knows nothing of, so when the
-# database has one, the seed keeps the triggers on instead.
+# The triggers migrations 0003, 0005, 0006, 0008 and 0010 put on the tables the seed writes.
+# Those in CAUGHT_UP_TRIGGERS fire on its writes (an insert into blog or blog_tag, and the
+# update of an author's or a tag's count that those make): the SQLite bulk load drops them while
+# it writes and does their work itself (INDEX_FOR_SEARCH, COUNT_CATCH_UP, BUMP_CHANGE_COUNTER).
+# A trigger not named here (a later migration's) may do work the bulk load knows nothing of, so
+# when the database has one, the seed keeps the triggers on instead.
 SEEDED_TABLES = ("user", "blog", "tag", "blog_tag")
 CAUGHT_UP_TRIGGERS = (
     "blog_search_insert",
@@ -115,6 +115,9 @@ KNOWN_TRIGGERS = frozenset(
         "blog_of_suspended_author_held_update",
         "user_suspension_holds_blogs",
         "user_reinstatement_releases_blogs",
+        # 0010's on user: they move a suspended account's comments, which a seed has none of.
+        "user_suspension_holds_comments",
+        "user_reinstatement_releases_comments",
         *(
             f"{table}_{operation}_changed"
             for table in SEEDED_TABLES
