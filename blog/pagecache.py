@@ -16,6 +16,7 @@ logged-in visitor, or one with a flash message or a form's CSRF token, has one),
 with no Set-Cookie and not marked `no-store`. The cache is bounded in bytes, per worker.
 """
 
+import mmap
 import os
 import sqlite3
 import time
@@ -26,9 +27,9 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
-from blog.caching import CACHEABLE_TYPES, etag_matches
+from blog.caching import CACHEABLE_TYPES
 from blog.db import sqlite_file
 from blog.models import Blog, ChangeCounter, utc_now
 
@@ -37,8 +38,12 @@ LARGEST_SHARE = 8
 # Sent with a cached answer, so an operator (and a test) can see where it came from.
 HIT = (b"x-cache", b"hit")
 BODY_HEADERS = frozenset({b"content-type", b"content-length"})
+# The first copy of the WAL-index header in an SQLite `-shm` file (see SqliteCommits).
+WAL_INDEX_HEADER_BYTES = 48
 
 Key = tuple[bytes, bytes, str, bytes]
+# The change counter and how many scheduled blogs came out: moves when any page may change.
+Generation = tuple[int, int]
 
 
 @dataclass
@@ -47,6 +52,17 @@ class CachedPage:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: str | None
+    # What a hit sends, made once when the page is kept rather than on every hit.
+    headers_on_hit: list[tuple[bytes, bytes]] = field(init=False)
+    headers_on_304: list[tuple[bytes, bytes]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.headers_on_hit = [*self.headers, HIT]
+        # What the 200 says about itself, not its body's type and length (RFC 9110 §15.4.5).
+        self.headers_on_304 = [
+            *((name, value) for name, value in self.headers if name not in BODY_HEADERS),
+            HIT,
+        ]
 
     @property
     def size(self) -> int:
@@ -88,18 +104,17 @@ class ChangeWatch:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.database_file = sqlite_file(engine.url)
-        self._connection: sqlite3.Connection | None = None
-        self._data_version: int | None = None
+        database_file = sqlite_file(engine.url)
+        self._commits = SqliteCommits(database_file) if database_file is not None else None
         self._counter: int | None = None
         self._next_due: float | None = None  # when the next scheduled blog comes out
         self._epoch = 0  # goes up each time a scheduled blog comes out
 
-    def generation(self) -> tuple[int, int] | None:
+    async def generation(self) -> Generation | None:
         """A value that changes whenever any page may have changed; None when it cannot tell
         (the database is failing), and then nothing is served from or kept in the cache."""
         try:
-            if self._anything_committed():
+            if self._commits is None or self._commits.anything_committed():
                 counter = self._read_counter()
                 if counter != self._counter:
                     self._counter = counter
@@ -114,33 +129,9 @@ class ChangeWatch:
         return (self._counter or 0, self._epoch)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = None
-        self._data_version = self._counter = self._next_due = None
-
-    def _anything_committed(self) -> bool:
-        """SQLite's data_version changes when another connection commits; elsewhere, ask."""
-        if self.database_file is None:
-            return True
-        if self._connection is None:
-            # Kept open, a connection to a file SQLite could not write would make every later
-            # connection of this process read-only too (blog.db explains): such a one is used
-            # once and closed, and as a new connection's data_version says nothing about the
-            # old one's, each check while the file is read-only counts as a change.
-            writable = os.access(self.database_file, os.W_OK)
-            connection = sqlite3.connect(self.database_file, check_same_thread=False)
-            (data_version,) = connection.execute("PRAGMA data_version").fetchone()
-            if not writable:
-                connection.close()
-                return True
-            self._connection = connection
-            self._data_version = data_version
-            return True
-        (data_version,) = self._connection.execute("PRAGMA data_version").fetchone()
-        changed = data_version != self._data_version
-        self._data_version = data_version
-        return changed
+        if self._commits is not None:
+            self._commits.close()
+        self._counter = self._next_due = None
 
     def _read_counter(self) -> int:
         with Session(self.engine) as session:
@@ -153,67 +144,119 @@ class ChangeWatch:
         return moment.timestamp() if moment is not None else None
 
 
-class PageCacheMiddleware:
-    """Answers anonymous GETs from `store` while `watch` says nothing changed."""
+class SqliteCommits:
+    """Whether anything was committed to an SQLite file since the last look, without a query.
 
-    def __init__(
-        self, app: ASGIApp, *, store: PageStore, watch: ChangeWatch, session_cookie: str
-    ) -> None:
-        self.app = app
+    In WAL mode (blog.db sets it) every commit rewrites the WAL-index header at the start of
+    the `-shm` file, which every connection to the database maps into memory: two copies of a
+    48-byte header whose frame count, checksums and salts change with every transaction, written
+    before the commit returns (https://www.sqlite.org/walformat.html, "The WAL-Index Header").
+    Reading those bytes from our own mapping costs no system call and no lock, where `PRAGMA
+    data_version` takes SQLite's read locks: it was a sixth of a cached page's whole cost.
+
+    A header read while a commit is writing it differs from the last one already, so at worst
+    it reports a change that is not there yet, and the counter is read once more; bytes that
+    change without a commit (a checkpoint restarting the log) do the same. The mapping stays
+    valid because our own connection stays open: SQLite truncates or removes the `-shm` file
+    only when no connection has it open. Without WAL, `PRAGMA data_version` on that
+    connection says the same, at the cost of a query.
+    """
+
+    def __init__(self, database_file: str) -> None:
+        self.database_file = database_file
+        self._connection: sqlite3.Connection | None = None
+        self._wal_index: mmap.mmap | None = None
+        self._last_seen: object = None
+
+    def anything_committed(self) -> bool:
+        if self._connection is None:
+            return self._open()
+        seen = self._look(self._connection)
+        changed = seen != self._last_seen
+        self._last_seen = seen
+        return changed
+
+    def close(self) -> None:
+        # The mapping first: it must never outlive the connection that keeps the file.
+        if self._wal_index is not None:
+            self._wal_index.close()
+        if self._connection is not None:
+            self._connection.close()
+        self._wal_index = self._connection = self._last_seen = None
+
+    def _open(self) -> bool:
+        """Start watching; the first look always counts as a change."""
+        # Kept open, a connection to a file SQLite could not write would make every later
+        # connection of this process read-only too (blog.db explains): such a one is used
+        # once and closed, and as a new connection says nothing about an old one's reads,
+        # each check while the file is read-only counts as a change.
+        writable = os.access(self.database_file, os.W_OK)
+        connection = sqlite3.connect(self.database_file, check_same_thread=False)
+        # A read, which also opens the write-ahead log and its index for this connection.
+        connection.execute("PRAGMA data_version").fetchone()
+        if not writable:
+            connection.close()
+            return True
+        self._connection = connection
+        self._wal_index = _map_wal_index(connection, self.database_file)
+        self._last_seen = self._look(connection)
+        return True
+
+    def _look(self, connection: sqlite3.Connection) -> object:
+        if self._wal_index is not None:
+            return self._wal_index[:WAL_INDEX_HEADER_BYTES]
+        return connection.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _map_wal_index(connection: sqlite3.Connection, database_file: str) -> mmap.mmap | None:
+    """The WAL-index header of the database, mapped read-only; None when it has no WAL."""
+    (journal_mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    if journal_mode != "wal":
+        return None
+    try:
+        with open(f"{database_file}-shm", "rb") as index_file:
+            return mmap.mmap(index_file.fileno(), WAL_INDEX_HEADER_BYTES, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # no such file, or not yet as long as a header
+        return None
+
+
+class PageCache:
+    """The pages of one worker, kept only while the database says nothing changed."""
+
+    def __init__(self, store: PageStore, watch: ChangeWatch) -> None:
         self.store = store
         self.watch = watch
-        self.session_cookie = f"{session_cookie}=".encode()
-        self.generation: tuple[int, int] | None = None
+        self.generation: Generation | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or self._has_session(scope):
-            await self.app(scope, receive, send)
-            return
-        generation = self.watch.generation()
-        if generation is None:
-            self.store.clear()
-            await self.app(scope, receive, send)
-            return
-        if generation != self.generation:
+    async def current_generation(self) -> Generation | None:
+        """What the database is at now, the store emptied if that moved; None when it cannot
+        tell, and then nothing is answered from or kept in the cache."""
+        generation = await self.watch.generation()
+        if generation is None or generation != self.generation:
             self.store.clear()
             self.generation = generation
+        return generation
 
-        key = _key(scope)
-        page = self.store.get(key)
-        if page is not None:
-            await _answer(scope, page, send)
-            return
+    def get(self, key: Key) -> CachedPage | None:
+        return self.store.get(key)
 
-        shareable = False
-        kept: list[Message] = []
-
-        async def send_and_keep(message: Message) -> None:
-            nonlocal shareable
-            if message["type"] == "http.response.start":
-                shareable = _is_shareable(message)
-            if shareable:
-                kept.append(message)
-            await send(message)
-
-        await self.app(scope, receive, send_and_keep)
+    async def keep(self, key: Key, messages: list[Message], generation: Generation) -> None:
         # Kept only if nothing changed while it was drawn: it may show the older data.
-        if shareable and self.watch.generation() == generation:
-            self.store.put(key, _page_from(kept))
+        if await self.watch.generation() == generation:
+            self.store.put(key, _page_from(messages))
 
-    def _has_session(self, scope: Scope) -> bool:
-        return any(
-            name == b"cookie" and self.session_cookie in value for name, value in scope["headers"]
-        )
+    def close(self) -> None:
+        self.watch.close()
 
 
-def _key(scope: Scope) -> Key:
+def page_key(scope: Scope, host: bytes) -> Key:
     """What tells two answers apart: the host (addresses in feeds and canonical links may
     come from it), the path and the query."""
-    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
     return (scope["scheme"].encode(), host, scope["path"], scope["query_string"])
 
 
-def _is_shareable(start: Message) -> bool:
+def is_shareable(start: Message) -> bool:
+    """Whether an answer is the same for everyone: a 200 page, with no cookie, not `no-store`."""
     headers = Headers(raw=start["headers"])
     media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
     return (
@@ -230,20 +273,3 @@ def _page_from(messages: list[Message]) -> CachedPage:
     etag = Headers(raw=headers).get("etag")
     body = b"".join(message.get("body", b"") for message in bodies)
     return CachedPage(status=start["status"], headers=headers, body=body, etag=etag)
-
-
-async def _answer(scope: Scope, page: CachedPage, send: Send) -> None:
-    if_none_match = b",".join(value for name, value in scope["headers"] if name == b"if-none-match")
-    if (
-        page.etag is not None
-        and if_none_match
-        and etag_matches(if_none_match.decode("latin-1"), page.etag)
-    ):
-        # What the 200 says about itself, not its body's type and length (RFC 9110 §15.4.5).
-        headers = [(name, value) for name, value in page.headers if name not in BODY_HEADERS]
-        await send({"type": "http.response.start", "status": 304, "headers": [*headers, HIT]})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    headers = [*page.headers, HIT]
-    await send({"type": "http.response.start", "status": page.status, "headers": headers})
-    await send({"type": "http.response.body", "body": page.body})

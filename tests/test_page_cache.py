@@ -302,3 +302,43 @@ def test_a_bound_of_zero_turns_the_cache_off(database_url, make_blog):
         app.state.engine.dispose()
 
     assert not any(cached(response) for response in responses)
+
+
+# In front of everything
+
+
+def test_a_kept_page_is_answered_without_entering_the_app(app, reader):
+    warm(reader, "/")
+
+    async def app_that_must_not_be_reached(scope, receive, send):
+        raise AssertionError(f"the app was asked for {scope['path']}")
+
+    front_door = app.middleware_stack
+    front_door.app = app_that_must_not_be_reached
+    response = reader.get("/")
+
+    assert response.status_code == 200
+    assert cached(response)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-request-id"]
+
+
+def test_a_head_keeps_the_full_page_for_the_next_get(reader, make_blog):
+    make_blog(title="Kept by a HEAD")
+    assert reader.head("/").content == b""
+
+    response = reader.get("/")
+
+    assert cached(response)
+    assert "Kept by a HEAD" in response.text
+
+
+def test_a_kept_page_never_carries_the_request_id_of_the_request_that_drew_it(reader, make_blog):
+    make_blog()
+    first = reader.get("/", headers={"x-request-id": "drawn-1"})
+
+    second = reader.get("/", headers={"x-request-id": "served-2"})
+
+    assert first.headers["x-request-id"] == "drawn-1"
+    assert cached(second)
+    assert second.headers.get_list("x-request-id") == ["served-2"]
