@@ -24,6 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blog.caching import ConditionalGetMiddleware
+from blog.changes import ChangeWatch
 from blog.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
 from blog.db import database_is_unavailable, make_engine, one_line
 from blog.deps import (
@@ -38,7 +39,7 @@ from blog.forms import MAX_FORM_BYTES
 from blog.front import add_front_door
 from blog.logs import ClientDisconnect, client_disconnected, configure_logging
 from blog.migrate import SchemaBehind, ensure_schema
-from blog.pagecache import ChangeWatch, PageCache, PageStore
+from blog.pagecache import PageCache, PageStore
 from blog.pages import make_templates, render
 from blog.routes import auth, blogs, feeds, health, search, tags, users
 
@@ -161,7 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.page_cache = PageStore(max_bytes=settings.page_cache_bytes)
     page_cache = None
     if settings.page_cache_bytes > 0:
-        page_cache = PageCache(app.state.page_cache, ChangeWatch(engine))
+        watch = ChangeWatch(engine, connect_timeout=settings.database_connect_timeout)
+        page_cache = PageCache(app.state.page_cache, watch)
     add_front_door(app, page_cache=page_cache, session_cookie=SESSION_COOKIE)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     # Every page shows who is logged in, so every route loads the user once.
