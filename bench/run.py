@@ -1,12 +1,14 @@
 """Measure the blog's speed next to two anchors, so it is known before anything is optimised.
 
-Three uvicorn processes serve side by side, each on its own free local port:
+Three uvicorn servers run side by side, each on its own free local port, each with the same
+number of workers (`--workers`, 1 by default):
 
 - the ceiling, `anchors/bare.py`: a raw ASGI app answering every request with the bytes of the
   blog's own home page; nothing the blog does can be faster;
 - the hand-written page, `anchors/handwritten.py`: FastAPI + Jinja2 + stdlib sqlite3 building a
   home page from the same database; what reasonable code without the blog's layers costs;
-- the blog, `blog.main:app`, on a database seeded by its own `blog seed`.
+- the blog, `blog.main:app`, on a database seeded by its own `blog seed`: the SQLite file the
+  anchors read, or a PostgreSQL database (`--database-url`) seeded the same way.
 
 A load generator (Debian's `wrk`, or a small Python one where wrk cannot be had) drives each
 page in turn, round after round, so a slow spell on a busy machine hits every target alike; the

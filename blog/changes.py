@@ -103,7 +103,7 @@ class SqliteCommits:
     48-byte header whose frame count, checksums and salts change with every transaction, written
     before the commit returns (https://www.sqlite.org/walformat.html, "The WAL-Index Header").
     Reading those bytes from our own mapping costs no system call and no lock, where `PRAGMA
-    data_version` takes SQLite's read locks: it was a sixth of a cached page's whole cost.
+    data_version` takes SQLite's read locks: it was about a fifth of a cached page's cost.
 
     A header read while a commit is writing it differs from the last one already, so at worst
     it reports a change that is not there yet, and the counter is read once more; bytes that

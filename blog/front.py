@@ -1,9 +1,9 @@
 """The front door: the one layer every request passes first, around all of the app.
 
 It gives each request its id and its log line, answers HEAD as GET without the body, and
-answers anonymous readers from the page cache. Each of these was a layer of its own; as one,
-a cached page costs one pass over the request's headers, a look in the cache and the log line,
-and never enters Starlette at all.
+answers anonymous readers from the page cache. Done in one layer, a cached page costs one pass
+over the request's headers, a look in the cache and the log line, and never enters Starlette:
+every layer a request passes through is paid on every request, the cached ones included.
 
 It wraps the app's built middleware stack, Starlette's ServerErrorMiddleware included
 (`add_front_door`), because `add_middleware` would place it inside that one: a 500 page
