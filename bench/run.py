@@ -1,12 +1,14 @@
 """Measure the blog's speed next to two anchors, so it is known before anything is optimised.
 
-Three uvicorn processes serve side by side, each on its own free local port:
+Three uvicorn servers run side by side, each on its own free local port, each with the same
+number of workers (`--workers`, 1 by default):
 
 - the ceiling, `anchors/bare.py`: a raw ASGI app answering every request with the bytes of the
   blog's own home page; nothing the blog does can be faster;
 - the hand-written page, `anchors/handwritten.py`: FastAPI + Jinja2 + stdlib sqlite3 building a
   home page from the same database; what reasonable code without the blog's layers costs;
-- the blog, `blog.main:app`, on a database seeded by its own `blog seed`.
+- the blog, `blog.main:app`, on a database seeded by its own `blog seed`: the SQLite file the
+  anchors read, or a PostgreSQL database (`--database-url`) seeded the same way.
 
 A load generator (Debian's `wrk`, or a small Python one where wrk cannot be had) drives each
 page in turn, round after round, so a slow spell on a busy machine hits every target alike; the
@@ -42,6 +44,8 @@ from http.client import HTTPConnection, HTTPMessage
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlencode
+
+from sqlalchemy import URL, create_engine, make_url, text
 
 from blog.seed import DEMO_PASSWORD
 
@@ -95,6 +99,8 @@ def main() -> int:
     if arguments.smoke:
         for name, value in SMOKE.items():
             setattr(arguments, name, value)
+    if arguments.scale and arguments.database_url:
+        sys.exit("--scale compares two SQLite files; --database-url is for the default run.")
     arguments.data_dir.mkdir(parents=True, exist_ok=True)
     # A `kill` runs the same clean-up as Ctrl-C: no server outlives the script.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
@@ -139,6 +145,19 @@ def _parser() -> argparse.ArgumentParser:
         default=ROOT / ".bench",
         help="seeded databases and server logs (%(default)s)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers for each of the ceiling, the hand-written page and the blog "
+        "(%(default)s)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="serve the blog from this PostgreSQL server (postgresql+psycopg://…) instead of "
+        "the SQLite file; its data goes in a database of its own there, seeded once and "
+        "reused; the anchors still read the SQLite file",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     return parser
 
@@ -177,15 +196,66 @@ def seeded_database(data_dir: Path, users: int, blogs: int) -> tuple[Path, float
     return path, seconds
 
 
-def demo_email(database: Path) -> str:
-    with contextlib.closing(sqlite3.connect(database)) as connection:
-        return connection.execute("SELECT email FROM user ORDER BY id LIMIT 1").fetchone()[0]
+def seeded_postgres(server_url: str, users: int, blogs: int) -> tuple[str, float | None]:
+    """seeded_database's twin on a PostgreSQL server: a database of its own, named after the
+    parameters, kept and reused; with the seconds seeding took, None when reused.
+
+    Seeded under another name and renamed when done, so an interrupted seed is never reused.
+    The database the URL names is only where the script connects to make the others."""
+    name = f"blog_bench_{users}users_{blogs}blogs_seed{SEED}"
+    partial = f"{name}_partial"
+    server = make_url(server_url)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if found:
+                print(f"Reusing the PostgreSQL database {name}")
+                return _url_text(server.set(database=name)), None
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{partial}"')
+        print(f"Seeding {users:,} users and {blogs:,} blogs into PostgreSQL ({name}) ...")
+        started = time.perf_counter()
+        env = {**os.environ, "DATABASE_URL": _url_text(server.set(database=partial))}
+        seed = ["seed", "--users", str(users), "--blogs", str(blogs), "--seed", str(SEED)]
+        for command in (["db", "upgrade"], seed):
+            subprocess.run([sys.executable, "-m", "blog.cli", *command], env=env, check=True)
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
+    finally:
+        admin.dispose()
+    # Fresh planner statistics, as autovacuum would gather a little later.
+    seeded = create_engine(server.set(database=name), isolation_level="AUTOCOMMIT")
+    try:
+        with seeded.connect() as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        seeded.dispose()
+    seconds = time.perf_counter() - started
+    print(f"Seeded in {seconds:.0f} s")
+    return _url_text(server.set(database=name)), seconds
 
 
-def blog_environment(database: Path) -> dict[str, str]:
+def _url_text(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def demo_email(database_url: str) -> str:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            statement = text('SELECT email FROM "user" ORDER BY id LIMIT 1')
+            return connection.execute(statement).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def blog_environment(database_url: str) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(48),
         # As deployed: templates are not looked at for changes on every page.
         "ENVIRONMENT": "production",
@@ -204,12 +274,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(name: str, app: str, env: dict[str, str], log_dir: Path) -> Iterator[int]:
-    """Run `app` under uvicorn as deployed (one worker, uvloop, httptools) until the block ends,
-    errors and Ctrl-C included; yield its port once it accepts connections."""
+def serving(
+    name: str, app: str, env: dict[str, str], log_dir: Path, workers: int = 1
+) -> Iterator[int]:
+    """Run `app` under uvicorn as deployed (`workers` processes, uvloop, httptools) until the
+    block ends, errors and Ctrl-C included; yield its port once it accepts connections."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port)]
-    command += ["--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+    command += ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools"]
+    command += ["--no-access-log"]
     if not app.startswith("blog."):
         command += ["--app-dir", str(ANCHORS)]
     log = log_dir / f"{name}.log"
@@ -469,25 +542,38 @@ def run_python_load(port: int, page: Page, connections: int, duration: float) ->
 
 def benchmark(arguments: argparse.Namespace) -> int:
     generator = load_generator(arguments.load, may_install=not arguments.smoke)
+    # The anchors read the SQLite file; the blog reads it too unless given PostgreSQL.
     database, seeding_seconds = seeded_database(
         arguments.data_dir, arguments.users, arguments.blogs
     )
+    blog_database_url = f"sqlite:///{database}"
+    if arguments.database_url:
+        blog_database_url, seeding_seconds = seeded_postgres(
+            arguments.database_url, arguments.users, arguments.blogs
+        )
     started_at = datetime.now(UTC)
     load_at_start = Path("/proc/loadavg").read_text().split()[:3]
+    workers = arguments.workers
     with contextlib.ExitStack() as servers:
         blog_port = servers.enter_context(
-            serving("blog", "blog.main:app", blog_environment(database), arguments.data_dir)
+            serving(
+                "blog",
+                "blog.main:app",
+                blog_environment(blog_database_url),
+                arguments.data_dir,
+                workers,
+            )
         )
-        cookie = log_in(blog_port, demo_email(database))
+        cookie = log_in(blog_port, demo_email(blog_database_url))
         home_url = f"http://{HOST}:{blog_port}/"
         anchor_env = {**os.environ, "BENCH_PAGE_URL": home_url, "BENCH_DATABASE": str(database)}
         ports = {
             "blog": blog_port,
             "bare": servers.enter_context(
-                serving("bare", "bare:app", anchor_env, arguments.data_dir)
+                serving("bare", "bare:app", anchor_env, arguments.data_dir, workers)
             ),
             "handwritten": servers.enter_context(
-                serving("handwritten", "handwritten:app", anchor_env, arguments.data_dir)
+                serving("handwritten", "handwritten:app", anchor_env, arguments.data_dir, workers)
             ),
         }
         pages = [
@@ -528,8 +614,9 @@ def benchmark(arguments: argparse.Namespace) -> int:
         else f"Python load generator, {arguments.connections} connections, {arguments.duration} s"
     )
     setup = (
-        f"1 uvicorn worker (uvloop, httptools) per target; {load}; "
+        f"{_workers(workers)} (uvloop, httptools) per target; {load}; "
         f"{arguments.users:,} users / {arguments.blogs:,} blogs; "
+        f"the blog on {_database_name(blog_database_url)}; "
         f"median of {arguments.rounds} interleaved round(s)"
     )
     print(machine)
@@ -551,6 +638,23 @@ def benchmark(arguments: argparse.Namespace) -> int:
         print(f"\nFLAGGED: answers >= 400 or socket errors under load: {'; '.join(flagged)}")
         return 1
     return 0
+
+
+def _workers(count: int) -> str:
+    return "1 uvicorn worker" if count == 1 else f"{count} uvicorn workers"
+
+
+def _database_name(database_url: str) -> str:
+    """What the blog reads: SQLite, or PostgreSQL with the server's version."""
+    if database_url.startswith("sqlite"):
+        return "SQLite"
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text("SHOW server_version")).scalar_one()
+    finally:
+        engine.dispose()
+    return f"PostgreSQL {version.split()[0]}"
 
 
 def _median(measurements: list[Measurement]) -> Measurement:
@@ -626,12 +730,13 @@ def scale(arguments: argparse.Namespace) -> int:
         # Both sizes served at once, so each page can be asked of both in turn (below).
         sites: list[tuple[int, list[Page]]] = []
         for (_, blogs), database in zip(sizes, databases, strict=True):
-            env = blog_environment(database)
+            env = blog_environment(f"sqlite:///{database}")
             port = servers.enter_context(
                 serving(f"blog-{blogs}", "blog.main:app", env, arguments.data_dir)
             )
             print(f"At {blogs:,} blogs, each page answers:")
-            pages = blog_pages(port, log_in(port, demo_email(database)), scale=True)
+            email = demo_email(f"sqlite:///{database}")
+            pages = blog_pages(port, log_in(port, email), scale=True)
             check(pages, {"blog": port})
             sites.append((port, pages))
         print("One connection to each, one request after another, taking turns:")

@@ -24,6 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blog.caching import ConditionalGetMiddleware
+from blog.changes import ChangeWatch
 from blog.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
 from blog.db import database_is_unavailable, make_engine, one_line
 from blog.deps import (
@@ -35,9 +36,10 @@ from blog.deps import (
     optional_user,
 )
 from blog.forms import MAX_FORM_BYTES
-from blog.logs import ClientDisconnect, add_request_log, client_disconnected, configure_logging
+from blog.front import add_front_door
+from blog.logs import ClientDisconnect, client_disconnected, configure_logging
 from blog.migrate import SchemaBehind, ensure_schema
-from blog.pagecache import ChangeWatch, PageCacheMiddleware, PageStore
+from blog.pagecache import PageCache, PageStore
 from blog.pages import make_templates, render
 from blog.routes import (
     account,
@@ -133,6 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The engine lives as long as the app object, not one serving of it (tests start an
         # app several times), so it is not disposed here; the process's exit closes it.
         yield
+        # The cache's own connection to the database is opened again when next needed.
+        if page_cache is not None:
+            page_cache.close()
 
     app = FastAPI(
         title="blog",
@@ -162,23 +167,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     # The last added runs outermost. ETags sit outside the session, to see its Set-Cookie,
-    # and inside HEAD-as-GET and the security headers, so a HEAD is hashed on the full GET
-    # body and a 304 gets the security headers too.
+    # and inside the security headers, so a 304 gets the security headers too.
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
-    # Outside the rest, so a cached page skips them all; its kept headers already hold the
-    # security headers and ETag. Inside HEAD-as-GET, so a HEAD is answered from it too.
+    # Around all of it, Starlette's 500 handling included: every answer gets its id and log
+    # line, and a cached page skips everything else (its kept headers already hold the
+    # security headers and ETag). A HEAD goes in as a GET, so it is hashed on the full body.
     app.state.page_cache = PageStore(max_bytes=settings.page_cache_bytes)
+    page_cache = None
     if settings.page_cache_bytes > 0:
-        app.add_middleware(
-            PageCacheMiddleware,
-            store=app.state.page_cache,
-            watch=ChangeWatch(engine),
-            session_cookie=SESSION_COOKIE,
-        )
-    app.add_middleware(HeadAsGetMiddleware)
-    # Around all of it, Starlette's 500 handling included, so every answer is logged with an id.
-    add_request_log(app)
+        watch = ChangeWatch(engine, connect_timeout=settings.database_connect_timeout)
+        page_cache = PageCache(app.state.page_cache, watch)
+    add_front_door(app, page_cache=page_cache, session_cookie=SESSION_COOKIE)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     # Every page shows who is logged in, so every route loads the user once.
     for router in (
@@ -249,30 +249,6 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-class HeadAsGetMiddleware:
-    """Answers HEAD like GET without the body, so link checkers and `curl -I` get real answers.
-
-    FastAPI routes declared with `get` answer HEAD with 405.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_without_body(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                if not message.get("more_body", False):
-                    await send({"type": "http.response.body", "body": b""})
-                return
-            await send(message)
-
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
 
 
 def _load_user(request: Request) -> None:

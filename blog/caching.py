@@ -24,7 +24,7 @@ class ConditionalGetMiddleware:
     the database changed it. The page is still rendered every time: a 304 saves the bytes
     on the wire and the browser's re-rendering, not the server's work.
 
-    Only GET is handled: HeadAsGetMiddleware, which wraps this one, turns HEAD into GET
+    Only GET is handled: the front door (blog/front.py), outside this one, turns HEAD into GET
     underneath, so a HEAD gets the same ETag and 304 as a GET of the full body would.
     """
 

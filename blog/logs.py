@@ -12,13 +12,11 @@ import sys
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from secrets import token_hex
-from time import perf_counter
+from random import getrandbits
 
-from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from blog.config import LogFormat, Settings
 
@@ -37,59 +35,8 @@ current_request_id: ContextVar[str | None] = ContextVar("current_request_id", de
 
 # What a JSON line carries of a request, when the record is the request's own line.
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "request_id", "client")
-
-
-class RequestLogMiddleware:
-    """Logs one line per request to "blog.requests" and answers with its `X-Request-ID`.
-
-    Pure ASGI, so it costs one wrapped `send` and a log call per request. It belongs outside
-    everything else, Starlette's ServerErrorMiddleware included (see `add_request_log`), so a
-    500 page is logged with its status and carries the id too.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        started = perf_counter()
-        request_id = _incoming_request_id(scope["headers"]) or token_hex(8)
-        id_header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
-        # What the server answers when the app fails before starting a response.
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                # A new message and list: a response object may send the same headers again.
-                message = {**message, "headers": [*message.get("headers", ()), id_header]}
-            await send(message)
-
-        token = current_request_id.set(request_id)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            if logger.isEnabledFor(logging.INFO):
-                _log_request(scope, status, (perf_counter() - started) * 1000, request_id)
-            current_request_id.reset(token)
-
-
-def add_request_log(app: Starlette) -> None:
-    """Put RequestLogMiddleware around the app's whole middleware stack.
-
-    `add_middleware` places a middleware inside ServerErrorMiddleware, whose 500 page goes
-    straight to the server; wrapping the built stack is the only way to see that page too.
-    """
-    build_inner_stack = app.build_middleware_stack
-
-    def build_middleware_stack() -> ASGIApp:
-        return RequestLogMiddleware(build_inner_stack())
-
-    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+REQUEST_MESSAGE = "%s %s %s %.2fms client=%s"
+_INFO = logging.getLevelName(logging.INFO)
 
 
 async def client_disconnected(request: Request, error: ClientDisconnect) -> Response:
@@ -105,11 +52,15 @@ async def client_disconnected(request: Request, error: ClientDisconnect) -> Resp
     return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
-def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name == REQUEST_ID_HEADER:
-            return value.decode("ascii") if _SAFE_REQUEST_ID.fullmatch(value) else None
-    return None
+def request_id_for(incoming: bytes | None) -> str:
+    """The client's X-Request-ID when it cannot garble a log line or a header; else a new one.
+
+    A new one only has to tell lines apart, not be unguessable: `random` (reseeded in each
+    forked worker) makes one in a fraction of the time `secrets` takes to ask the kernel.
+    """
+    if incoming is not None and _SAFE_REQUEST_ID.fullmatch(incoming):
+        return incoming.decode("ascii")
+    return f"{getrandbits(64):016x}"
 
 
 def _loggable_path(path: str) -> str:
@@ -120,34 +71,74 @@ def _loggable_path(path: str) -> str:
     return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
 
 
-def _log_request(scope: Scope, status: int, duration_ms: float, request_id: str) -> None:
-    method = scope["method"]
-    path = _loggable_path(scope["path"])
-    client = scope.get("client")
-    client_host = client[0] if client else None
-    duration_ms = round(duration_ms, 2)
+def log_request(scope: Scope, status: int, duration_ms: float, request_id: str) -> None:
+    """The request's one line on "blog.requests", at INFO.
+
+    It runs for every request, a cached page's included, so it skips what it can: when the
+    only handler that would take the line is our own (as under uvicorn, which configures its
+    own loggers and not the root one), the line is formatted and written straight away, the
+    same bytes the record would have become. Anything else (pytest's caplog, a host's own
+    handlers, a filter) gets a real record, as logging's documentation promises.
+    """
     if not logger.isEnabledFor(logging.INFO):
         return
+    client = scope.get("client")
+    fields = {
+        "method": scope["method"],
+        "path": _loggable_path(scope["path"]),
+        "status": status,
+        "duration_ms": round(duration_ms, 2),
+        "request_id": request_id,
+        "client": client[0] if client else None,
+    }
+    handler = _the_only_handler()
+    if handler is not None:
+        handler.emit_request(fields)
+    else:
+        logger.handle(_request_record(fields))
+
+
+def _the_only_handler() -> "_StderrHandler | None":
+    """Our stderr handler, when it alone would take an INFO line of "blog.requests"."""
+    ours = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if handler.level > logging.INFO:
+                continue
+            if ours is not None or not isinstance(handler, _StderrHandler):
+                return None
+            ours = handler
+        current = current.parent if current.propagate else None
+    # With no handler at all, logging would use its last-resort handler: leave that to it.
+    return ours
+
+
+def _request_record(fields: dict) -> logging.LogRecord:
     # Made directly rather than through logger.info, which would first walk the stack to
     # find the calling line: a third of a cached page's whole cost, for a line that is known.
-    record = logger.makeRecord(
+    return logger.makeRecord(
         logger.name,
         logging.INFO,
         __file__,
         0,
-        "%s %s %s %.2fms client=%s",
-        (method, path, status, duration_ms, client_host or "-"),
+        REQUEST_MESSAGE,
+        _message_arguments(fields),
         None,
-        extra={
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": duration_ms,
-            "request_id": request_id,
-            "client": client_host,
-        },
+        extra=fields,
     )
-    logger.handle(record)
+
+
+def _message_arguments(fields: dict) -> tuple:
+    return (
+        fields["method"],
+        fields["path"],
+        fields["status"],
+        fields["duration_ms"],
+        fields["client"] or "-",
+    )
 
 
 class TextFormatter(logging.Formatter):
@@ -162,24 +153,27 @@ class TextFormatter(logging.Formatter):
         self._stamp = ""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return self._time(record.created)
+
+    def format_request(self, fields: dict, created: float) -> str:
+        """The line `format` makes of a request's record, made from its fields."""
+        message = REQUEST_MESSAGE % _message_arguments(fields)
+        return f"{self._time(created)} {_INFO} {logger.name} [{fields['request_id']}] {message}"
+
+    def _time(self, created: float) -> str:
         # The date and time change once a second, not once a line: formatted once a second.
-        second = int(record.created)
+        second = int(created)
         if second != self._second:
             self._second = second
             self._stamp = time.strftime(self.default_time_format, self.converter(second))
-        return f"{self._stamp},{int(record.msecs):03d}"
+        return f"{self._stamp},{int((created - second) * 1000):03d}"
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, and the request's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+        line = _json_line(record.created, record.levelname, record.name, record.getMessage())
         values = record.__dict__
         for name in REQUEST_FIELDS:
             if name in values:
@@ -189,6 +183,22 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         return json.dumps(line, default=str)
+
+    def format_request(self, fields: dict, created: float) -> str:
+        """The line `format` makes of a request's record, made from its fields."""
+        message = REQUEST_MESSAGE % _message_arguments(fields)
+        line = _json_line(created, _INFO, logger.name, message)
+        line.update(fields)
+        return json.dumps(line, default=str)
+
+
+def _json_line(created: float, level: str, name: str, message: str) -> dict[str, object]:
+    return {
+        "time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": name,
+        "message": message,
+    }
 
 
 class _RequestIdFilter(logging.Filter):
@@ -212,6 +222,25 @@ class _StderrHandler(logging.StreamHandler):
     @property
     def stream(self):  # type: ignore[override]
         return sys.stderr
+
+    def emit_request(self, fields: dict) -> None:
+        """Write a request's line as `handle` would write its record, without the record.
+
+        A LogRecord is costly to make (the thread, the process, the time in three forms) and
+        this runs for every request; our formatters make the same line from the fields.
+        """
+        format_request = getattr(self.formatter, "format_request", None)
+        if format_request is None:  # a formatter set by someone else: give it a record
+            self.handle(_request_record(fields))
+            return
+        try:
+            line = format_request(fields, time.time())
+            with self.lock:  # type: ignore[union-attr]
+                stream = self.stream
+                stream.write(line + self.terminator)
+                stream.flush()
+        except Exception:
+            self.handleError(_request_record(fields))
 
 
 def configure_logging(settings: Settings) -> None:

@@ -1,5 +1,6 @@
 """The page cache: anonymous readers get kept pages, never stale ones and never anyone else's."""
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -7,11 +8,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from blog.app import create_app
+from blog.changes import PostgresCounter, SqliteCommits
 from blog.config import Settings
+from blog.migrate import upgrade
 from blog.models import Blog, utc_now
-from tests.conftest import csrf_token_of, log_in, signed_in_name, submit_form
+from tests.conftest import csrf_token_of, engine_on, log_in, signed_in_name, submit_form
 
 HIT = "hit"
 
@@ -303,3 +307,116 @@ def test_a_bound_of_zero_turns_the_cache_off(database_url, make_blog):
         app.state.engine.dispose()
 
     assert not any(cached(response) for response in responses)
+
+
+# In front of everything
+
+
+def test_a_kept_page_is_answered_without_entering_the_app(app, reader):
+    warm(reader, "/")
+
+    async def app_that_must_not_be_reached(scope, receive, send):
+        raise AssertionError(f"the app was asked for {scope['path']}")
+
+    front_door = app.middleware_stack
+    front_door.app = app_that_must_not_be_reached
+    response = reader.get("/")
+
+    assert response.status_code == 200
+    assert cached(response)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-request-id"]
+
+
+def test_a_head_keeps_the_full_page_for_the_next_get(reader, make_blog):
+    make_blog(title="Kept by a HEAD")
+    assert reader.head("/").content == b""
+
+    response = reader.get("/")
+
+    assert cached(response)
+    assert "Kept by a HEAD" in response.text
+
+
+def test_a_kept_page_never_carries_the_request_id_of_the_request_that_drew_it(reader, make_blog):
+    make_blog()
+    first = reader.get("/", headers={"x-request-id": "drawn-1"})
+
+    second = reader.get("/", headers={"x-request-id": "served-2"})
+
+    assert first.headers["x-request-id"] == "drawn-1"
+    assert cached(second)
+    assert second.headers.get_list("x-request-id") == ["served-2"]
+
+
+# How a change is seen: the WAL-index on SQLite, one query for many requests on PostgreSQL
+
+
+def _bump(database_url: str) -> None:
+    """A write from another process's connection, as the `blog` command would make one."""
+    with engine_on(database_url) as engine, engine.begin() as connection:
+        connection.execute(text("UPDATE change_counter SET value = value + 1"))
+
+
+def test_sqlite_commits_from_another_connection_are_seen_and_nothing_else(tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'blog.db'}"
+    with engine_on(database_url) as engine:
+        upgrade(engine)
+    commits = SqliteCommits(tmp_path / "blog.db")
+    try:
+        commits.anything_committed()  # the first look
+        assert not commits.anything_committed()
+
+        _bump(database_url)
+
+        assert commits.anything_committed()
+        assert not commits.anything_committed()
+    finally:
+        commits.close()
+
+
+def test_a_postgresql_read_sent_after_a_commit_sees_it_even_with_one_on_its_way(
+    migrated_postgres,
+):
+    async def reads() -> tuple[int | None, int | None]:
+        with engine_on(migrated_postgres) as engine:
+            counter = PostgresCounter(engine, connect_timeout=5)
+            try:
+                before = await counter.read()
+                on_its_way = asyncio.ensure_future(counter.read())
+                for _ in range(2):  # the loop starts that read, then sends its query
+                    await asyncio.sleep(0)
+                # Blocking the loop: that query's answer (most likely the old value) waits
+                # unread while the commit returns.
+                _bump(migrated_postgres)
+                after = await counter.read()
+                assert await on_its_way in (before, after)
+            finally:
+                counter.close()
+        return before, after
+
+    before, after = asyncio.run(reads())
+
+    assert before is not None and after == before + 1
+
+
+def test_the_cache_recovers_when_postgresql_drops_its_connection(migrated_postgres, make_blog):
+    app = create_app(Settings(database_url=migrated_postgres, secret_key="k"))
+    try:
+        with TestClient(app) as reader:
+            warm(reader, "/")
+            with engine_on(migrated_postgres) as engine, engine.begin() as connection:
+                dropped = connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE query = 'SELECT value FROM change_counter'"
+                    )
+                ).all()
+            assert dropped
+
+            responses = [reader.get("/") for _ in range(3)]
+
+            assert all(response.status_code == 200 for response in responses)
+            assert cached(responses[-1])
+    finally:
+        app.state.engine.dispose()

@@ -6,6 +6,7 @@ import re
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from blog.app import create_app
 from blog.config import LogFormat, Settings
-from blog.logs import configure_logging
+from blog.logs import REQUEST_FIELDS, configure_logging
 from tests.conftest import DEFAULT_PASSWORD, engine_on, running_server, submit_form
 
 REQUEST_LOGGER = "blog.requests"
@@ -312,3 +313,61 @@ def test_a_client_that_hangs_up_mid_body_is_one_quiet_line_not_a_crash(tmp_path)
     assert "Traceback" not in log
     assert "Unhandled error" not in log
     assert "half-a-pass" not in log
+
+
+# Under uvicorn the blog's own handler is the only one, and the line is written without a
+# LogRecord; pytest's handlers (on the root logger, and on "blog" too) take every other test
+# the record way.
+
+
+@contextmanager
+def only_our_handler() -> Iterator[None]:
+    """The blog's loggers as uvicorn leaves them: nothing but our handler takes their lines."""
+    blog_logger = logging.getLogger("blog")
+    handlers, propagate = blog_logger.handlers, blog_logger.propagate
+    blog_logger.handlers = [h for h in handlers if type(h).__module__ == "blog.logs"]
+    blog_logger.propagate = False
+    try:
+        yield
+    finally:
+        blog_logger.handlers, blog_logger.propagate = handlers, propagate
+
+
+def test_the_line_written_without_a_record_reads_like_any_other(client, capsys):
+    capsys.readouterr()
+
+    with only_our_handler():
+        client.get("/tags?q=secret", headers={"X-Request-ID": "fast-1"})
+
+    [line] = [line for line in capsys.readouterr().err.splitlines() if REQUEST_LOGGER in line]
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO blog\.requests \[fast-1\] "
+        r"GET /tags 200 \d+\.\d\dms client=testclient",
+        line,
+    )
+
+
+def test_the_json_line_written_without_a_record_has_every_field(json_client, capsys):
+    capsys.readouterr()
+
+    with only_our_handler():
+        json_client.get("/no-such-page", headers={"X-Request-ID": "fast-json-1"})
+
+    [line] = [line for line in json_lines(capsys) if line["logger"] == REQUEST_LOGGER]
+    assert set(line) == {"time", "level", "logger", "message", *REQUEST_FIELDS}
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/no-such-page", 404)
+    assert line["request_id"] == "fast-json-1"
+    assert re.fullmatch(r"GET /no-such-page 404 \d+\.\d\dms client=testclient", line["message"])
+
+
+def test_a_handler_of_the_host_still_gets_a_record_of_each_request(client):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+
+    with only_our_handler():
+        logging.getLogger("blog").addHandler(handler)
+        client.get("/tags")
+
+    [record] = [record for record in records if hasattr(record, "duration_ms")]
+    assert (record.method, record.path, record.status) == ("GET", "/tags", 200)
