@@ -59,6 +59,10 @@ SMOKE = {"users": 5, "blogs": 200, "duration": 1, "rounds": 1, "scale_blogs": 2_
 SCALE_SMALL = (10, 1_000)  # users, blogs
 SCALE_SAMPLES_AT_LEAST = 3
 IDLE_SECONDS = 4  # a keep-alive connection idle longer is reopened: uvicorn closes it at 5
+SETTLE_STEP_SECONDS = 0.2  # how often `settle` looks whether a server is idle yet
+SETTLE_LIMIT_SECONDS = 10
+# The process group of each server started (its uvicorn and workers), by port, for `settle`.
+SERVER_GROUPS: dict[int, int] = {}
 PACKAGES = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "jinja2", "sqlalchemy")
 
 # The issue's goals: (page, anchor, fraction of the anchor's req/s). The first two need the page
@@ -298,6 +302,7 @@ def serving(
         )
     try:
         _wait_until_listening(name, port, process, log)
+        SERVER_GROUPS[port] = process.pid  # its own session: the group is named after it
         yield port
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -589,11 +594,13 @@ def benchmark(arguments: argparse.Namespace) -> int:
             print("Warming up (1 s each) ...", flush=True)
             for page in pages:
                 measure(generator, ports[page.server], page, arguments, duration=1)
+                settle(ports[page.server])
         runs: dict[str, list[Measurement]] = {page.key: [] for page in pages}
         for round_number in range(1, arguments.rounds + 1):
             for page in pages:
                 result = measure(generator, ports[page.server], page, arguments, arguments.duration)
                 runs[page.key].append(result)
+                settle(ports[page.server])
                 print(
                     f"  round {round_number}/{arguments.rounds}  {page.label:<50} "
                     f"{result.requests_per_second:9,.0f} req/s  p50 {result.p50_ms:8.1f} ms  "
@@ -638,6 +645,35 @@ def benchmark(arguments: argparse.Namespace) -> int:
         print(f"\nFLAGGED: answers >= 400 or socket errors under load: {'; '.join(flagged)}")
         return 1
     return 0
+
+
+def settle(port: int) -> None:
+    """Wait until the server on `port` has finished what the load generator left in flight.
+
+    When wrk stops, the requests it sent last are still being answered: for a slow page (the
+    logged-in home page, a few hundred milliseconds each) that is a second of work or more,
+    which would land on the next page's run and cut its figures. So the next run starts once
+    the server's processes use less than a tenth of a core (or after SETTLE_LIMIT_SECONDS).
+    """
+    deadline = time.monotonic() + SETTLE_LIMIT_SECONDS
+    used = _cpu_seconds(SERVER_GROUPS[port])
+    while time.monotonic() < deadline:
+        time.sleep(SETTLE_STEP_SECONDS)
+        used, before = _cpu_seconds(SERVER_GROUPS[port]), used
+        if used - before < SETTLE_STEP_SECONDS / 10:
+            return
+
+
+def _cpu_seconds(process_group: int) -> float:
+    """CPU time used so far by the processes of a group (a server and its workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # After the command's name: state, parent, group, ..., user time, system time.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == process_group:
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _workers(count: int) -> str:
