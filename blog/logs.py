@@ -72,9 +72,10 @@ def log_request(scope: Scope, status: int, duration_ms: float, request_id: str) 
 
     It runs for every request, a cached page's included, so it skips what it can: when the
     only handler that would take the line is our own (as under uvicorn, which configures its
-    own loggers and not the root one), the line is formatted and written straight away, the
-    same bytes the record would have become. Anything else (pytest's caplog, a host's own
-    handlers, a filter) gets a real record, as logging's documentation promises.
+    own loggers and not the root one), the line is made without a record, the same bytes the
+    record would have become, and written with the others of the event loop's turn. Anything
+    else (pytest's caplog, a host's own handlers, a filter) gets a real record, as logging's
+    documentation promises.
     """
     if not logger.isEnabledFor(logging.INFO):
         return
