@@ -5,6 +5,7 @@ time taken, the request id and the client's address are logged: never a header, 
 body, so passwords and sessions cannot end up in the logs.
 """
 
+import asyncio
 import json
 import logging
 import re
@@ -76,9 +77,10 @@ def log_request(scope: Scope, status: int, duration_ms: float, request_id: str) 
 
     It runs for every request, a cached page's included, so it skips what it can: when the
     only handler that would take the line is our own (as under uvicorn, which configures its
-    own loggers and not the root one), the line is formatted and written straight away, the
-    same bytes the record would have become. Anything else (pytest's caplog, a host's own
-    handlers, a filter) gets a real record, as logging's documentation promises.
+    own loggers and not the root one), the line is made without a record, the same bytes the
+    record would have become, and written with the others of the event loop's turn. Anything
+    else (pytest's caplog, a host's own handlers, a filter) gets a real record, as logging's
+    documentation promises.
     """
     if not logger.isEnabledFor(logging.INFO):
         return
@@ -213,11 +215,18 @@ class _RequestIdFilter(logging.Filter):
 
 
 class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever `sys.stderr` is when a line is written (test runners replace it)."""
+    """Writes to whatever `sys.stderr` is when a line is written (test runners replace it).
+
+    The request lines it is handed by `emit_request` wait for the end of the event loop's
+    turn and go out together, one write for all the requests answered in that turn: written
+    one by one, the writing was a good part of a cached page's cost. Any other line, and
+    `flush` (which logging calls at exit), writes the waiting ones first, so the order holds.
+    """
 
     def __init__(self) -> None:
         logging.Handler.__init__(self)
         self.addFilter(_RequestIdFilter())
+        self._waiting_lines: list[str] = []
 
     @property
     def stream(self):  # type: ignore[override]
@@ -234,13 +243,36 @@ class _StderrHandler(logging.StreamHandler):
             self.handle(_request_record(fields))
             return
         try:
-            line = format_request(fields, time.time())
-            with self.lock:  # type: ignore[union-attr]
-                stream = self.stream
-                stream.write(line + self.terminator)
-                stream.flush()
+            line = format_request(fields, time.time()) + self.terminator
         except Exception:
             self.handleError(_request_record(fields))
+            return
+        with self.lock:  # type: ignore[union-attr]
+            self._waiting_lines.append(line)
+            first = len(self._waiting_lines) == 1
+        if first:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # not on an event loop: nothing to wait for
+                self.flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._write_waiting_lines()
+        super().emit(record)
+
+    def flush(self) -> None:
+        self._write_waiting_lines()
+        super().flush()
+
+    def _write_waiting_lines(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if not self._waiting_lines:
+                return
+            lines, self._waiting_lines = "".join(self._waiting_lines), []
+            try:
+                self.stream.write(lines)
+            except Exception:
+                self.handleError(logging.makeLogRecord({"name": logger.name, "msg": lines}))
 
 
 def configure_logging(settings: Settings) -> None:

@@ -1,5 +1,6 @@
 """One log line per request, with a request id that the response carries too."""
 
+import asyncio
 import json
 import logging
 import re
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from blog.app import create_app
 from blog.config import LogFormat, Settings
-from blog.logs import REQUEST_FIELDS, configure_logging
+from blog.logs import REQUEST_FIELDS, configure_logging, log_request
 from tests.conftest import DEFAULT_PASSWORD, engine_on, running_server, submit_form
 
 REQUEST_LOGGER = "blog.requests"
@@ -325,11 +326,14 @@ def only_our_handler() -> Iterator[None]:
     """The blog's loggers as uvicorn leaves them: nothing but our handler takes their lines."""
     blog_logger = logging.getLogger("blog")
     handlers, propagate = blog_logger.handlers, blog_logger.propagate
-    blog_logger.handlers = [h for h in handlers if type(h).__module__ == "blog.logs"]
-    blog_logger.propagate = False
+    ours = [h for h in handlers if type(h).__module__ == "blog.logs"]
+    blog_logger.handlers, blog_logger.propagate = ours, False
     try:
         yield
     finally:
+        # Request lines wait for the end of the event loop's turn: written out by now.
+        for handler in ours:
+            handler.flush()
         blog_logger.handlers, blog_logger.propagate = handlers, propagate
 
 
@@ -371,3 +375,20 @@ def test_a_handler_of_the_host_still_gets_a_record_of_each_request(client):
 
     [record] = [record for record in records if hasattr(record, "duration_ms")]
     assert (record.method, record.path, record.status) == ("GET", "/tags", 200)
+
+
+def test_a_request_line_waiting_for_the_loop_still_comes_before_any_later_line(settings, capsys):
+    configure_logging(settings)
+
+    async def answer_then_log_another_line() -> None:
+        scope = {"method": "GET", "path": "/first", "client": ("127.0.0.1", 1)}
+        log_request(scope, 200, 1.0, "order-1")
+        logging.getLogger("blog").warning("a later line")
+
+    capsys.readouterr()
+    with only_our_handler():
+        asyncio.run(answer_then_log_another_line())
+
+    lines = [line for line in capsys.readouterr().err.splitlines() if "blog" in line]
+    assert "[order-1] GET /first 200" in lines[0]
+    assert "a later line" in lines[1]
