@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a fresh database per test, a client, factories and form helpers."""
 
+import asyncio
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -497,3 +499,10 @@ def post_back(client: TestClient, html: str, action: str, names: Sequence[str]) 
     _, token = find_form(html, action)
     data = {"csrf_token": token, **{name: field_value(html, name) for name in names}}
     return client.post(action, data=data)
+
+
+def run_coroutine(coroutine):
+    """`asyncio.run` in a thread of its own: a browser test run earlier by the same worker may
+    have left Playwright's event loop running in this one, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

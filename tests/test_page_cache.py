@@ -15,7 +15,14 @@ from blog.changes import PostgresCounter, SqliteCommits
 from blog.config import Settings
 from blog.migrate import upgrade
 from blog.models import Blog, utc_now
-from tests.conftest import csrf_token_of, engine_on, log_in, signed_in_name, submit_form
+from tests.conftest import (
+    csrf_token_of,
+    engine_on,
+    log_in,
+    run_coroutine,
+    signed_in_name,
+    submit_form,
+)
 
 HIT = "hit"
 
@@ -395,7 +402,7 @@ def test_a_postgresql_read_sent_after_a_commit_sees_it_even_with_one_on_its_way(
                 counter.close()
         return before, after
 
-    before, after = asyncio.run(reads())
+    before, after = run_coroutine(reads())
 
     assert before is not None and after == before + 1
 

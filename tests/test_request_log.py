@@ -1,6 +1,5 @@
 """One log line per request, with a request id that the response carries too."""
 
-import asyncio
 import json
 import logging
 import re
@@ -18,7 +17,13 @@ from fastapi.testclient import TestClient
 from blog.app import create_app
 from blog.config import LogFormat, Settings
 from blog.logs import REQUEST_FIELDS, configure_logging, log_request
-from tests.conftest import DEFAULT_PASSWORD, engine_on, running_server, submit_form
+from tests.conftest import (
+    DEFAULT_PASSWORD,
+    engine_on,
+    run_coroutine,
+    running_server,
+    submit_form,
+)
 
 REQUEST_LOGGER = "blog.requests"
 GENERATED_ID = re.compile(r"[0-9a-f]{16}")
@@ -387,7 +392,7 @@ def test_a_request_line_waiting_for_the_loop_still_comes_before_any_later_line(s
 
     capsys.readouterr()
     with only_our_handler():
-        asyncio.run(answer_then_log_another_line())
+        run_coroutine(answer_then_log_another_line())
 
     lines = [line for line in capsys.readouterr().err.splitlines() if "blog" in line]
     assert "[order-1] GET /first 200" in lines[0]
