@@ -506,3 +506,16 @@ def run_coroutine(coroutine):
     have left Playwright's event loop running in this one, where asyncio.run refuses to start."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, only the tests whose database follows TEST_BACKEND (they use
+    `database_url`, directly or through a fixture). The others work on SQLite files of their
+    own, on no database, or on PostgreSQL by name (`migrated_postgres`, which the SQLite run
+    of `make test` has too): they ran alike in the SQLite run, and would only run again."""
+    if not SUITE_ON_POSTGRES:
+        return
+    kept = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
