@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, Request
+from anyio import to_thread
+from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blog.caching import ConditionalGetMiddleware
 from blog.changes import ChangeWatch
 from blog.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
-from blog.db import database_is_unavailable, make_engine, one_line
+from blog.db import database_is_unavailable, make_engine, one_line, thread_pool_size
 from blog.deps import (
     BAD_HOST_MESSAGE,
     LoginRequired,
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Said in one line: QuietStartupFailure keeps the traceback out of the server's log.
             app.state.explained_startup_failure = error
             raise
+        if threads := thread_pool_size(engine):
+            to_thread.current_default_thread_limiter().total_tokens = threads
         # The engine lives as long as the app object, not one serving of it (tests start an
         # app several times), so it is not disposed here; the process's exit closes it.
         yield
@@ -251,10 +254,11 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _load_user(request: Request) -> None:
+async def _load_user(request: Request) -> None:
     try:
         with Session(request.app.state.engine) as session:
-            optional_user(request, session)
+            # An error page: last_seen_at can wait for the next page, so its write is dropped.
+            await optional_user(request, session, BackgroundTasks())
     except SQLAlchemyError:
         request.state.user = None  # the page still renders, only without the user's name
 
@@ -275,7 +279,7 @@ def _add_error_pages(app: FastAPI) -> None:
             error = StarletteHTTPException(400, BAD_HOST_MESSAGE)
         if not hasattr(request.state, "user"):
             # No route matched, so nothing loaded the user the page header shows.
-            await run_in_threadpool(_load_user, request)
+            await _load_user(request)
         # Starlette's default detail is the bare status phrase; our pages say more than that.
         default_detail = HTTPStatus(error.status_code).phrase
         message = error.detail if error.detail != default_detail else None

@@ -27,6 +27,7 @@ from blog.models import (
     BlogUpdate,
     Tag,
     User,
+    UserPublic,
     blog_path,
     status_at,
     utc_now,
@@ -110,7 +111,7 @@ def is_published(now: datetime | None = None) -> ColumnElement[bool]:
     return col(Blog.published_at) <= (now or utc_now())
 
 
-def is_visible(blog: "Blog | BlogSummary", viewer: User | None) -> bool:
+def is_visible(blog: "Blog | BlogSummary", viewer: "User | UserPublic | None") -> bool:
     """Readers see published blogs; authors also see their own drafts and scheduled ones, and
     admins the blogs a suspension holds back (to judge it), but no one else's drafts."""
     if blog.status == BlogStatus.PUBLISHED:

@@ -22,6 +22,7 @@ from blog.models import (
     CommentUpdate,
     GuestCommentCreate,
     User,
+    UserPublic,
     blog_path,
     utc_now,
 )
@@ -204,7 +205,7 @@ def pending_comments(*, session: Session, moderator: User, number: int) -> Pendi
     return PendingPage(comments=comments, number=number, has_next=len(rows) > PENDING_PER_PAGE)
 
 
-def may_moderate(user: User | None, blog_author_id: int) -> bool:
+def may_moderate(user: User | UserPublic | None, blog_author_id: int) -> bool:
     """The blog's author approves and deletes the comments on it; admins, any comment."""
     return user is not None and (user.id == blog_author_id or user.is_admin)
 

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import URL, Engine, event, make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DatabaseError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
 
 # SQLite waits this long for another writer's lock before giving up, so concurrent
@@ -204,14 +205,30 @@ def _watch_the_file(engine: Engine, path: Path) -> None:
             dropped_read_only.append(True)
 
 
+# Reads on the event loop.
+# Dependencies and routes that only read are `async` and run their queries right on the event
+# loop, as a hand-written asyncio page over sqlite3 would: every read the pages make is a short
+# range of an index, and a hop to a thread costs more than that (see blog.deps). The one thing
+# the loop must never do is wait for a connection: the connections it waits for would be handed
+# back by requests whose endings run on that same loop. So plain routes (the thread pool) are
+# held to half the pool, less one (each may hold two: its session, and a write on a connection
+# of its own), and a read on the loop always finds a connection free.
+def thread_pool_size(engine: Engine) -> int | None:
+    """How many plain routes may run at once, or None when the pool never makes anyone wait."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool) or pool._max_overflow < 0:
+        return None
+    return max(1, (pool.size() + pool._max_overflow - 1) // 2)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """Yield one session for this request and always close it.
 
     An async generator for a session that is not async: making one does no I/O (it connects
-    at its first query, in the route's thread), and closing it hands the connection back to
-    the pool with a rollback, microseconds on SQLite and one short round trip on a server.
-    Both are cheaper here than the two hops to the thread pool a plain generator would cost
-    every request.
+    at its first query, on the loop or in the route's thread), and closing it hands the
+    connection back to the pool with a rollback, microseconds on SQLite and one short round
+    trip on a server. Both are cheaper here than the two hops to the thread pool a plain
+    generator would cost every request.
     """
     session = Session(request.app.state.engine)
     try:

@@ -1,15 +1,17 @@
 """Dependencies that routes declare instead of repeating checks: who is asking, may they.
 
-Those that read the database are plain functions, which FastAPI runs in its thread pool; those
-that only look at the request or at other dependencies are `async`, since each plain one costs
-every request a hop to a thread and back.
+They are all `async`, reads included, and so are the routes that only read (see blog.db's
+"Reads on the event loop"): a plain function would cost every request a hop to a thread
+and back, and under load the threads' contention for the interpreter costs more than the
+reads themselves. Writes, password hashing and anything else that may wait stay in plain
+routes, which FastAPI runs in its thread pool.
 """
 
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
 
 from blog.blogs import BlogSummary, blog_summaries, is_visible
@@ -26,7 +28,7 @@ from blog.db import SessionDep
 from blog.forms import read_form
 from blog.models import Blog, BlogStatus, User, UserPublic, is_tag, normalize_tag
 from blog.security import csrf_token_is_valid, login_token
-from blog.users import logged_in_user
+from blog.users import logged_in_user, note_seen
 
 # The largest id an INTEGER primary key holds on every database (32 bits on PostgreSQL);
 # anything above is simply not there, and asking the database would be an error, not a miss.
@@ -120,21 +122,30 @@ async def require_csrf(request: Request, form: FormDep) -> None:
         )
 
 
-def optional_user(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user, or None; a plain copy is kept on the request for the page layout.
+async def optional_user(
+    request: Request, session: SessionDep, after_response: BackgroundTasks
+) -> UserPublic | None:
+    """Who is logged in, as anyone may see them, or None; kept on the request for the layout.
 
-    A copy, not the row: an error page drawn after the session failed (a write the database
-    refused) must still show who is logged in, without loading anything from that session.
+    The session's last_seen_at, when due, is written after the response, in the thread pool:
+    a write may wait for the database's lock, which the event loop must not.
     """
-    user = logged_in_user(session=session, token=login_token(request))
-    request.state.user = UserPublic.model_validate(user) if user else None
-    return user
+    logged_in = logged_in_user(session=session, token=login_token(request))
+    viewer = logged_in.viewer if logged_in is not None else None
+    # Kept apart from the request's session, so an error page drawn after that session failed
+    # (a write the database refused) still shows who is logged in.
+    request.state.user = viewer
+    if logged_in is not None and logged_in.seen_is_due:
+        after_response.add_task(note_seen, request.app.state.engine, logged_in.login_session_id)
+    return viewer
 
 
-OptionalUser = Annotated[User | None, Depends(optional_user)]
+OptionalUser = Annotated[UserPublic | None, Depends(optional_user)]
 
 
-async def current_user(request: Request, user: OptionalUser) -> User:
+async def current_user(request: Request, session: SessionDep, viewer: OptionalUser) -> User:
+    """The logged-in user's account itself, for routes that act on it."""
+    user = session.get(User, viewer.id) if viewer is not None else None
     if user is None:
         # After logging in, come back to the page asked for; a POST cannot be replayed.
         next_path = request.url.path if request.method == "GET" else None
@@ -158,12 +169,12 @@ AdminUser = Annotated[User, Depends(admin_user)]
 AnyBlog = TypeVar("AnyBlog", Blog, BlogSummary)
 
 
-def existing_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> Blog:
+async def existing_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> Blog:
     """The blog here, or a 404 (a draft or scheduled blog is there only for its author)."""
     return _visible_or_missing(session.get(Blog, blog_id), user)
 
 
-def shown_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> BlogSummary:
+async def shown_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> BlogSummary:
     """The blog here as its page shows it (author and tags read with it, in one query), or a
     404 like `existing_blog`'s."""
     return _visible_or_missing(blog_summaries(session=session, ids=[blog_id]).get(blog_id), user)
@@ -175,13 +186,12 @@ class BlogWithComments:
     comments: CommentPage
 
 
-def shown_blog_with_comments(
+async def shown_blog_with_comments(
     blog_id: BlogId, session: SessionDep, user: OptionalUser, comments: CommentPageNumber = 1
 ) -> BlogWithComments:
-    """The blog here and a page of its comments, read in one go (one trip to the thread pool,
-    two queries), or a 404 like `shown_blog`'s; also a 404 for a page of comments past the
-    last. Drafts and scheduled blogs have no comments."""
-    blog = shown_blog(blog_id, session, user)
+    """The blog here and a page of its comments (two queries), or a 404 like `shown_blog`'s;
+    also a 404 for a page of comments past the last. Drafts and scheduled blogs have no comments."""
+    blog = await shown_blog(blog_id, session, user)
     if blog.status != BlogStatus.PUBLISHED:
         page = NO_COMMENTS
     else:
@@ -192,13 +202,13 @@ def shown_blog_with_comments(
     return BlogWithComments(blog, page)
 
 
-def _visible_or_missing(blog: AnyBlog | None, user: User | None) -> AnyBlog:
+def _visible_or_missing(blog: AnyBlog | None, user: UserPublic | None) -> AnyBlog:
     if blog is None or not is_visible(blog, user):
         raise HTTPException(404, "There is no blog here. It may have been deleted.")
     return blog
 
 
-def existing_user(user_id: UserId, session: SessionDep) -> User:
+async def existing_user(user_id: UserId, session: SessionDep) -> User:
     """The user at this address, or a 404."""
     user = session.get(User, user_id)
     if user is None:
@@ -254,12 +264,14 @@ OwnAccount = Annotated[User, Depends(own_account)]
 # Comments
 
 
-async def commenter(request: Request, user: OptionalUser) -> User | None:
+async def commenter(request: Request, session: SessionDep, viewer: OptionalUser) -> User | None:
     """Who is commenting: the logged-in user, or None for a guest where guests may comment
     (GUEST_COMMENTS); otherwise a visitor is sent to log in."""
-    if user is None and not request.app.state.settings.guest_comments:
-        raise LoginRequired(None)
-    return user
+    if viewer is None:
+        if not request.app.state.settings.guest_comments:
+            raise LoginRequired(None)
+        return None
+    return await current_user(request, session, viewer)
 
 
 Commenter = Annotated[User | None, Depends(commenter)]
@@ -278,7 +290,7 @@ async def commentable_blog(user: Commenter, blog: ShownBlog) -> BlogSummary:
 CommentableBlog = Annotated[BlogSummary, Depends(commentable_blog)]
 
 
-def existing_comment(comment_id: CommentId, session: SessionDep) -> CommentOnBlog:
+async def existing_comment(comment_id: CommentId, session: SessionDep) -> CommentOnBlog:
     found = comment_on_blog(session=session, comment_id=comment_id)
     if found is None:
         raise HTTPException(404, "There is no such comment. It may have been deleted.")

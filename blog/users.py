@@ -4,11 +4,11 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, exists, update
+from sqlalchemy import Engine, bindparam, delete, exists, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -23,6 +23,7 @@ from blog.models import (
     User,
     UserCreate,
     UserForAdmins,
+    UserPublic,
     UserUpdate,
     UserWithBlogCount,
     utc_now,
@@ -213,42 +214,69 @@ def open_login_session(
     return token
 
 
-def logged_in_user(*, session: Session, token: str | None) -> User | None:
-    """The user of the login session the cookie's token names, or None: the session and its
-    user are read in one query, and last_seen_at written only every LAST_SEEN_STEP."""
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """Who a login session's cookie names, and whether its last_seen_at is due a write."""
+
+    viewer: UserPublic
+    login_session_id: int
+    seen_is_due: bool
+
+
+# The session and its user's public columns, one row; built once (see `logged_in_user`).
+_LOGIN_SESSION = LoginSession.__table__.c
+_USER = User.__table__.c
+_LOGGED_IN = (
+    select(
+        _LOGIN_SESSION.id,
+        _LOGIN_SESSION.last_seen_at,
+        _USER.id.label("user_id"),
+        _USER.name,
+        _USER.bio,
+        _USER.is_admin,
+    )
+    .join_from(LoginSession.__table__, User.__table__, _USER.id == _LOGIN_SESSION.user_id)
+    .where(
+        _LOGIN_SESSION.token_hash == bindparam("token_hash"),
+        _LOGIN_SESSION.last_seen_at > bindparam("oldest", type_=_LOGIN_SESSION.last_seen_at.type),
+        # A suspended account is logged out everywhere (its sessions are also deleted).
+        _USER.suspended_at.is_(None),
+    )
+)
+
+
+def logged_in_user(*, session: Session, token: str | None) -> LoggedIn | None:
+    """Who the login session the cookie's token names is, as anyone may see them, or None.
+
+    Every page a logged-in user opens asks this, so it is the one statement built once and
+    its public columns read without the ORM (a few times cheaper than loading a User); routes
+    that change an account load the User itself (blog.deps.current_user). It only reads: the
+    caller writes last_seen_at (`note_seen`) when `seen_is_due`, every LAST_SEEN_STEP.
+    """
     if token is None:
         return None
     now = utc_now()
-    statement = (
-        select(LoginSession.id, LoginSession.last_seen_at, User)
-        .join(User, col(User.id) == LoginSession.user_id)
-        .where(
-            col(LoginSession.token_hash) == token_digest(token),
-            col(LoginSession.last_seen_at) > now - SESSION_MAX_AGE,
-            # A suspended account is logged out everywhere (its sessions are also deleted).
-            col(User.suspended_at).is_(None),
-        )
-    )
-    row = session.exec(statement).first()
+    parameters = {"token_hash": token_digest(token), "oldest": now - SESSION_MAX_AGE}
+    row = session.connection().execute(_LOGGED_IN, parameters).first()
     if row is None:
         return None
-    login_session_id, last_seen_at, user = row
-    if now - last_seen_at >= LAST_SEEN_STEP:
-        _note_seen(session=session, login_session_id=login_session_id, now=now)
-    return user
+    # From the database's own columns, so there is nothing to validate.
+    viewer = UserPublic.model_construct(
+        id=row.user_id, name=row.name, bio=row.bio, is_admin=row.is_admin
+    )
+    return LoggedIn(viewer, row.id, seen_is_due=now - row.last_seen_at >= LAST_SEEN_STEP)
 
 
-def _note_seen(*, session: Session, login_session_id: int, now: datetime) -> None:
-    """Write when a session was last seen, on a connection of its own committed at once, so
-    the request's session and what it has loaded are left as they are. It is bookkeeping: a
-    database that cannot be written just now (read-only, locked) leaves it for a later request
-    rather than failing the page."""
+def note_seen(engine: Engine, login_session_id: int) -> None:
+    """Write when a session was last seen, on a connection of its own committed at once. It is
+    bookkeeping: a database that cannot be written just now (read-only, locked) leaves it for
+    a later request rather than failing anything."""
     try:
-        with session.get_bind().begin() as connection:
+        with engine.begin() as connection:
             connection.execute(
                 update(LoginSession)
                 .where(col(LoginSession.id) == login_session_id)
-                .values(last_seen_at=now)
+                .values(last_seen_at=utc_now())
             )
     except DBAPIError as error:
         if not database_is_unavailable(error):

@@ -47,7 +47,7 @@ EDITED_MESSAGES = {
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep, position: BlogListPosition):
+async def home(request: Request, session: SessionDep, position: BlogListPosition):
     blog_page = newest_blogs(
         session=session, position=position, page_size=request.app.state.settings.page_size
     )

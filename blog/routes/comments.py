@@ -37,6 +37,7 @@ from blog.models import (
     CommentUpdate,
     GuestCommentCreate,
     User,
+    UserPublic,
 )
 from blog.pages import render
 from blog.routes.auth import safe_next_path
@@ -179,7 +180,7 @@ def _blog_page(
     return render(request, "blogs/show.html", context, status_code=status_code)
 
 
-def _redirect_to(session: SessionDep, comment, blog_path: str, user: User | None):
+def _redirect_to(session: SessionDep, comment, blog_path: str, user: User | UserPublic | None):
     viewer_id = user.id if user is not None else None
     number = page_number_of(session=session, comment=comment, viewer_id=viewer_id)
     return RedirectResponse(comment_address(blog_path, comment.id, number), status_code=303)

@@ -14,7 +14,7 @@ QUERY_MAX_LENGTH = 200
 
 
 @router.get("/search")
-def search(request: Request, session: SessionDep, q: str = "", page: PageNumber = 1):
+async def search(request: Request, session: SessionDep, q: str = "", page: PageNumber = 1):
     query = q.strip()[:QUERY_MAX_LENGTH]
     results = search_blogs(
         session=session, query=query, page=page, page_size=request.app.state.settings.page_size

@@ -12,12 +12,14 @@ router = APIRouter()
 
 
 @router.get("/tags")
-def index(request: Request, session: SessionDep):
+async def index(request: Request, session: SessionDep):
     return render(request, "tags/index.html", {"tags": popular_tags(session=session)})
 
 
 @router.get("/tags/{tag}")
-def show(request: Request, session: SessionDep, tag: TagInAddress, position: BlogListPosition):
+async def show(
+    request: Request, session: SessionDep, tag: TagInAddress, position: BlogListPosition
+):
     blog_page = newest_blogs(
         session=session, position=position, page_size=request.app.state.settings.page_size, tag=tag
     )

@@ -21,7 +21,7 @@ HELD_BLOGS_SHOWN = 100
 
 
 @router.get("/users")
-def index(request: Request, session: SessionDep, position: AuthorListPosition):
+async def index(request: Request, session: SessionDep, position: AuthorListPosition):
     page = authors_page(
         session=session, position=position, page_size=request.app.state.settings.page_size
     )
@@ -31,7 +31,7 @@ def index(request: Request, session: SessionDep, position: AuthorListPosition):
 
 
 @router.get("/users/{user_id}")
-def show(
+async def show(
     request: Request,
     session: SessionDep,
     author: ListedAuthor,
