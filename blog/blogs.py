@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, distinct, func, or_, update
+from sqlalchemy import ColumnElement, Select, bindparam, distinct, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -28,11 +28,20 @@ from blog.models import (
     Tag,
     User,
     UserPublic,
+    UTCDateTime,
     blog_path,
     status_at,
     utc_now,
 )
-from blog.paging import FIRST_PAGE, Order, PageOfList, Position, read_page
+from blog.paging import (
+    FIRST_PAGE,
+    Order,
+    PageOfList,
+    Position,
+    first_page_statement,
+    read_first_page,
+    read_page,
+)
 
 
 class EditConflict(Exception):
@@ -141,6 +150,28 @@ def newest_blogs(
     """
     position = position or (Position(number=page) if page > 1 else FIRST_PAGE)
     now = utc_now()
+    if position == FIRST_PAGE:
+        lister = _first_page_lister(by_author=author_id is not None, by_tag=tag is not None)
+        parameters = {"now": now, "author_id": author_id, "tag": tag}
+        rows, links = read_first_page(
+            session, lister.statement, parameters, order=lister.order, page_size=page_size
+        )
+    else:
+        statement, order = _blog_list(author_id=author_id, tag=tag, up_to=now)
+        rows, links = read_page(
+            session, statement, order=order, position=position, page_size=page_size
+        )
+    return BlogPage(
+        blogs=summaries_from(rows),
+        number=links.number,
+        previous_query=links.previous_query,
+        next_query=links.next_query,
+    )
+
+
+def _blog_list(*, author_id: Any, tag: Any, up_to: Any) -> tuple[Select, Order]:
+    """The statement and order of a list of blogs, newest first, published by `up_to`: all
+    blogs, an author's or a tag's (values, or parameters to bind later)."""
     statement = _summaries()
     if tag is not None:
         columns = (col(BlogTagLink.published_at), col(BlogTagLink.blog_id))
@@ -158,14 +189,25 @@ def newest_blogs(
             statement = statement.where(Blog.author_id == author_id)
             keys = keys.where(Blog.author_id == author_id)
     # Published by now: the list's upper bound (see Order.up_to).
-    order = Order(columns=columns, descending=True, key_of=_blog_key, keys=keys, up_to=now)
-    rows, links = read_page(session, statement, order=order, position=position, page_size=page_size)
-    return BlogPage(
-        blogs=summaries_from(rows),
-        number=links.number,
-        previous_query=links.previous_query,
-        next_query=links.next_query,
+    order = Order(columns=columns, descending=True, key_of=_blog_key, keys=keys, up_to=up_to)
+    return statement, order
+
+
+class _Lister(NamedTuple):
+    statement: Select
+    order: Order
+
+
+@cache
+def _first_page_lister(*, by_author: bool, by_tag: bool) -> _Lister:
+    """The first page of a list of blogs as one statement, built once: the moment, the author
+    or the tag and the page size are parameters (`now`, `author_id`, `tag`, `page_size`)."""
+    statement, order = _blog_list(
+        author_id=bindparam("author_id") if by_author else None,
+        tag=bindparam("tag") if by_tag else None,
+        up_to=bindparam("now", type_=UTCDateTime()),
     )
+    return _Lister(first_page_statement(statement, order), order)
 
 
 def _blog_key(row: Any) -> tuple[datetime | None, int | None]:

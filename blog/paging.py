@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_
 from sqlmodel import Session
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
@@ -154,6 +154,31 @@ def read_page(
         next_query=_cursor_query(shown[-1], order, position.number + 1, forward=True),
     )
     return shown, links
+
+
+def first_page_statement(statement: Select, order: Order) -> Select:
+    """The statement of a list's first page with its size left to a `page_size` parameter
+    (its upper bound, if any, is in the order, often a parameter too): a statement a caller can
+    build once and run again and again (see `read_first_page`)."""
+    return _in_order(_up_to(statement, order), order, reverse=False).limit(
+        bindparam("page_size") + 1
+    )
+
+
+def read_first_page(
+    session: Session,
+    statement: Select,
+    parameters: dict[str, Any],
+    *,
+    order: Order,
+    page_size: int,
+) -> tuple[Sequence[Any], PageOfList]:
+    """What `read_page` answers for the first page, from a `first_page_statement` run with
+    these parameters. It is run on the session's connection, past the ORM: its rows are
+    columns, and SQLAlchemy skips the ORM's per-statement work (the first pages of the lists
+    are the pages read most)."""
+    rows = session.connection().execute(statement, parameters | {"page_size": page_size}).all()
+    return _forward_page(rows, order, number=1, page_size=page_size)
 
 
 def _forward_page(
