@@ -274,6 +274,19 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
     ]
 
 
+def blog_summary(*, session: Session, blog_id: int) -> BlogSummary | None:
+    """The blog with this id, whatever it is (the caller decides who may see it), or None.
+    Every blog page asks this: its statement is built once and run past the ORM."""
+    rows = session.connection().execute(_one_summary(), {"blog_id": blog_id}).all()
+    summaries = summaries_from(rows)
+    return summaries[0] if summaries else None
+
+
+@cache
+def _one_summary() -> Select:
+    return _summaries().where(col(Blog.id) == bindparam("blog_id"))
+
+
 def blog_summaries(*, session: Session, ids: Sequence[int]) -> dict[int, BlogSummary]:
     """The blogs with these ids, by id (whatever they are: the caller chose them)."""
     rows = session.execute(_summaries().where(col(Blog.id).in_(ids))).all()

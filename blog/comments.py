@@ -9,9 +9,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from blog.models import (
@@ -121,7 +122,7 @@ def _view(row: Sequence[Any]) -> CommentView:
     return CommentView(*row[:8])
 
 
-def shown_to(viewer_id: int | None) -> ColumnElement[bool]:
+def shown_to(viewer_id: int | ColumnElement[int] | None) -> ColumnElement[bool]:
     """Approved comments, and the viewer's own waiting for approval (shown only to them)."""
     approved = col(Comment.status) == CommentStatus.APPROVED
     if viewer_id is None:
@@ -137,17 +138,33 @@ def comments_page(
 ) -> CommentPage:
     """Page `number` of a blog's comments as this viewer sees them, oldest first: one query,
     reading one more than a page to know whether another follows."""
-    statement = (
-        select(*_columns())
-        .outerjoin(User, col(User.id) == Comment.author_id)
-        .where(Comment.blog_id == blog_id, shown_to(viewer_id))
-        .order_by(col(Comment.id))
-        .offset((number - 1) * COMMENTS_PER_PAGE)
-        .limit(COMMENTS_PER_PAGE + 1)
-    )
-    rows = session.execute(statement).all()
+    parameters = {
+        "blog_id": blog_id,
+        "viewer_id": viewer_id,
+        "skipped": (number - 1) * COMMENTS_PER_PAGE,
+        "rows": COMMENTS_PER_PAGE + 1,
+    }
+    statement = _comments_page(for_a_viewer=viewer_id is not None)
+    rows = session.connection().execute(statement, parameters).all()
     comments = [_view(row) for row in rows[:COMMENTS_PER_PAGE]]
     return CommentPage(comments=comments, number=number, has_next=len(rows) > COMMENTS_PER_PAGE)
+
+
+@cache
+def _comments_page(*, for_a_viewer: bool) -> Select:
+    """Every blog page reads its comments: the statement is built once (for visitors, and for
+    logged-in viewers, who also see their own pending ones) and run past the ORM."""
+    return (
+        select(*_columns())
+        .outerjoin(User, col(User.id) == Comment.author_id)
+        .where(
+            Comment.blog_id == bindparam("blog_id"),
+            shown_to(bindparam("viewer_id") if for_a_viewer else None),
+        )
+        .order_by(col(Comment.id))
+        .offset(bindparam("skipped"))
+        .limit(bindparam("rows"))
+    )
 
 
 def page_number_of(*, session: Session, comment: Comment, viewer_id: int | None) -> int:

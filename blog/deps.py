@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import BackgroundTasks, Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
 
-from blog.blogs import BlogSummary, blog_summaries, is_visible
+from blog.blogs import BlogSummary, blog_summary, is_visible
 from blog.comments import (
     MAX_COMMENT_PAGE,
     NO_COMMENTS,
@@ -177,7 +177,7 @@ async def existing_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser
 async def shown_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> BlogSummary:
     """The blog here as its page shows it (author and tags read with it, in one query), or a
     404 like `existing_blog`'s."""
-    return _visible_or_missing(blog_summaries(session=session, ids=[blog_id]).get(blog_id), user)
+    return _visible_or_missing(blog_summary(session=session, blog_id=blog_id), user)
 
 
 @dataclass(frozen=True)
