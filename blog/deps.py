@@ -26,9 +26,17 @@ from blog.comments import (
 )
 from blog.db import SessionDep
 from blog.forms import read_form
-from blog.models import Blog, BlogStatus, User, UserPublic, is_tag, normalize_tag
+from blog.models import (
+    AuthorProfile,
+    Blog,
+    BlogStatus,
+    User,
+    UserPublic,
+    is_tag,
+    normalize_tag,
+)
 from blog.security import csrf_token_is_valid, login_token
-from blog.users import logged_in_user, note_seen
+from blog.users import author_profile, logged_in_user, note_seen
 
 # The largest id an INTEGER primary key holds on every database (32 bits on PostgreSQL);
 # anything above is simply not there, and asking the database would be an error, not a miss.
@@ -222,14 +230,17 @@ ShownBlogWithComments = Annotated[BlogWithComments, Depends(shown_blog_with_comm
 ExistingUser = Annotated[User, Depends(existing_user)]
 
 
-async def listed_author(author: ExistingUser, viewer: OptionalUser) -> User:
+async def listed_author(
+    user_id: UserId, session: SessionDep, viewer: OptionalUser
+) -> AuthorProfile:
     """The author at this address, or a 404 while they are suspended (admins aside)."""
-    if author.is_suspended and not (viewer is not None and viewer.is_admin):
+    author = author_profile(session=session, user_id=user_id)
+    if author is None or (author.is_suspended and not (viewer is not None and viewer.is_admin)):
         raise HTTPException(404, "There is no such author.")
     return author
 
 
-ListedAuthor = Annotated[User, Depends(listed_author)]
+ListedAuthor = Annotated[AuthorProfile, Depends(listed_author)]
 
 
 # The logged-in user comes first, so a visitor who is not is sent to log in before anything

@@ -321,6 +321,17 @@ class UserPublic(SQLModel):
     is_admin: bool = False
 
 
+class AuthorProfile(UserPublic):
+    """An author as their page and feed show them; suspended_at only reaches admins, the only
+    readers of a suspended author's page."""
+
+    suspended_at: datetime | None = None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+
 class UserForAdmins(SQLModel):
     """What the accounts page shows admins: the email and the account's state, never a hash."""
 

@@ -17,6 +17,7 @@ from blog.config import Settings
 from blog.db import database_is_unavailable, one_line
 from blog.models import (
     USER_AGENT_MAX_LENGTH,
+    AuthorProfile,
     Blog,
     LoginSession,
     LoginSessionPublic,
@@ -243,6 +244,19 @@ _LOGGED_IN = (
         _USER.suspended_at.is_(None),
     )
 )
+
+
+_AUTHOR_PROFILE = select(_USER.id, _USER.name, _USER.bio, _USER.is_admin, _USER.suspended_at).where(
+    _USER.id == bindparam("user_id")
+)
+
+
+def author_profile(*, session: Session, user_id: int) -> AuthorProfile | None:
+    """The author with this id as their page shows them, or None; read past the ORM with a
+    statement built once, since every author page and feed asks."""
+    row = session.connection().execute(_AUTHOR_PROFILE, {"user_id": user_id}).first()
+    # The database's own columns: nothing to validate.
+    return AuthorProfile.model_construct(**row._mapping) if row is not None else None
 
 
 def logged_in_user(*, session: Session, token: str | None) -> LoggedIn | None:

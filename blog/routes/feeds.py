@@ -188,7 +188,7 @@ def _atom_response(
     page_path: str,
     feed_path: str,
     blogs: list[BlogSummary],
-    author: User | None = None,
+    author: UserPublic | None = None,
     subtitle: str | None = None,
 ) -> Response:
     entries = [_entry(request, blog) for blog in blogs]
@@ -210,7 +210,7 @@ def _feed_response(
     page_path: str,
     feed_path: str,
     entries: list[dict[str, Any]],
-    author: User | None = None,
+    author: UserPublic | None = None,
     subtitle: str | None = None,
 ) -> Response:
     settings = request.app.state.settings

@@ -7,7 +7,7 @@ from blog.blogs import held_blogs, newest_blogs, unpublished_blogs
 from blog.db import SessionDep
 from blog.deps import FormDep, ListedAuthor, OptionalUser, OwnAccount, require_csrf
 from blog.forms import Form, validate_form
-from blog.models import AccountDeletion, UserPublic, UserUpdate
+from blog.models import AccountDeletion, UserUpdate
 from blog.pages import render
 from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, AuthorListPosition, BlogListPosition
 from blog.routes.account import confirm_password
@@ -56,7 +56,7 @@ async def show(
         else []
     )
     context = {
-        "author": UserPublic.model_validate(author),
+        "author": author,
         "suspended_at": author.suspended_at,
         "page": blog_page,
         "unpublished": unpublished,
