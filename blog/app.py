@@ -183,18 +183,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         page_cache = PageCache(app.state.page_cache, watch)
     add_front_door(app, page_cache=page_cache, session_cookie=SESSION_COOKIE)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    # Every page shows who is logged in, so every route loads the user once.
+    # Every page shows who is logged in, so every route loads the user once. A request is
+    # matched against the routes in this order, so the pages read most come first; feeds go
+    # before blogs, whose /blogs/{id}/{slug} would otherwise take /blogs/{id}/comments.xml.
     for router in (
         feeds.router,
-        # Before blogs: /blogs/{id}/comments is not a slug.
-        comments.router,
         blogs.router,
-        auth.router,
-        reset.router,
-        account.router,
         users.router,
         tags.router,
         search.router,
+        comments.router,
+        auth.router,
+        reset.router,
+        account.router,
         admin.router,
         export.router,
     ):
