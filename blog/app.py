@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from blog.api import API_PREFIX, create_api
 from blog.caching import ConditionalGetMiddleware
 from blog.changes import ChangeWatch
 from blog.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
@@ -44,6 +45,7 @@ from blog.pages import make_templates, render
 from blog.routes import (
     account,
     admin,
+    api_docs,
     auth,
     blogs,
     comments,
@@ -53,6 +55,7 @@ from blog.routes import (
     reset,
     search,
     tags,
+    tokens,
     users,
 )
 from blog.security import SESSION_MAX_AGE_SECONDS
@@ -180,6 +183,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         page_cache = PageCache(app.state.page_cache, watch)
     add_front_door(app, page_cache=page_cache, session_cookie=SESSION_COOKIE)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    # The JSON API: an app of its own, with its own schema and problem+json errors.
+    app.state.api = create_api(settings, engine)
+    app.mount(API_PREFIX, app.state.api, name="api")
     # Every page shows who is logged in, so every route loads the user once.
     for router in (
         feeds.router,
@@ -194,6 +200,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search.router,
         admin.router,
         export.router,
+        tokens.router,
+        api_docs.router,
     ):
         app.include_router(router, dependencies=[Depends(optional_user)])
     # Probes: no user, no page, no database unless asked for readiness.

@@ -73,6 +73,9 @@ class BlogSummary:
     # How many comments readers see on it, as the database keeps it (Blog.comment_count).
     comment_count: int = 0
     comments_open: bool = True
+    # Not shown on cards; the API answers them (BlogPublic).
+    created_at: datetime | None = None
+    version: int = 1
 
     @property
     def is_held_by_suspension(self) -> bool:
@@ -196,6 +199,8 @@ def _summaries() -> Select:
         Blog.suspended_published_at,
         Blog.comment_count,
         Blog.comments_open,
+        Blog.created_at,
+        Blog.version,
     ).join(User, col(User.id) == Blog.author_id)
 
 
@@ -214,6 +219,8 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             suspended_published_at=held,
             comment_count=comment_count,
             comments_open=comments_open,
+            created_at=created,
+            version=version,
         )
         for (
             blog_id,
@@ -227,6 +234,8 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             held,
             comment_count,
             comments_open,
+            created,
+            version,
         ) in rows
     ]
 
@@ -260,6 +269,12 @@ def held_blogs(*, session: Session, author_id: int, limit: int) -> list[BlogSumm
         .limit(limit)
     )
     return summaries_from(session.execute(statement).all())
+
+
+def visible_blog(*, session: Session, blog_id: int, viewer: User | None) -> Blog | None:
+    """The blog with this id if this viewer may see it (see `is_visible`), else None."""
+    blog = session.get(Blog, blog_id)
+    return blog if blog is not None and is_visible(blog, viewer) else None
 
 
 def every_blog_of(*, session: Session, author_id: int) -> list[Blog]:

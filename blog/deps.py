@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
 
-from blog.blogs import BlogSummary, blog_summaries, is_visible
+from blog.blogs import BlogSummary, blog_summaries, is_visible, visible_blog
 from blog.comments import (
     MAX_COMMENT_PAGE,
     NO_COMMENTS,
@@ -26,7 +26,7 @@ from blog.db import SessionDep
 from blog.forms import read_form
 from blog.models import Blog, BlogStatus, User, UserPublic, is_tag, normalize_tag
 from blog.security import csrf_token_is_valid, login_token
-from blog.users import logged_in_user
+from blog.users import is_listed, logged_in_user
 
 # The largest id an INTEGER primary key holds on every database (32 bits on PostgreSQL);
 # anything above is simply not there, and asking the database would be an error, not a miss.
@@ -38,6 +38,7 @@ CommentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # `?comments=N`: which page of a blog's comments its page shows.
 CommentPageNumber = Annotated[int, Query(alias="comments", ge=1, le=MAX_COMMENT_PAGE)]
 FormDep = Annotated[FormData, Depends(read_form)]
+NO_SUCH_BLOG = "There is no blog here. It may have been deleted."
 # Far past any real page; keeps the offset within what every database accepts.
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 
@@ -160,7 +161,10 @@ AnyBlog = TypeVar("AnyBlog", Blog, BlogSummary)
 
 def existing_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> Blog:
     """The blog here, or a 404 (a draft or scheduled blog is there only for its author)."""
-    return _visible_or_missing(session.get(Blog, blog_id), user)
+    blog = visible_blog(session=session, blog_id=blog_id, viewer=user)
+    if blog is None:
+        raise HTTPException(404, NO_SUCH_BLOG)
+    return blog
 
 
 def shown_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> BlogSummary:
@@ -194,7 +198,7 @@ def shown_blog_with_comments(
 
 def _visible_or_missing(blog: AnyBlog | None, user: User | None) -> AnyBlog:
     if blog is None or not is_visible(blog, user):
-        raise HTTPException(404, "There is no blog here. It may have been deleted.")
+        raise HTTPException(404, NO_SUCH_BLOG)
     return blog
 
 
@@ -214,7 +218,7 @@ ExistingUser = Annotated[User, Depends(existing_user)]
 
 async def listed_author(author: ExistingUser, viewer: OptionalUser) -> User:
     """The author at this address, or a 404 while they are suspended (admins aside)."""
-    if author.is_suspended and not (viewer is not None and viewer.is_admin):
+    if not is_listed(author, viewer):
         raise HTTPException(404, "There is no such author.")
     return author
 
