@@ -23,7 +23,7 @@ from blog.throttle import Throttled
 
 logger = logging.getLogger("blog")
 
-TOKEN_PREFIX = "blog_"
+TOKEN_PREFIX = "blog_"  # noqa: S105 - what every token starts with
 # What `new_token` makes: anything else is not looked up at all.
 TOKEN_PATTERN = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}")
 LAST_USED_STEP = timedelta(minutes=5)

@@ -24,8 +24,9 @@ bearer = HTTPBearer(
     scheme_name="token",
     description="A personal API token, made on /account/tokens: `Authorization: Bearer TOKEN`.",
 )
-NEEDS_TOKEN = "This needs an API token: send `Authorization: Bearer TOKEN` (see /account/tokens)."
-BAD_TOKEN = "The token is not valid: it may have been revoked, or its account suspended."
+# Messages, not tokens (S105).
+NEEDS_TOKEN = "This needs an API token: send `Authorization: Bearer TOKEN` (see /account/tokens)."  # noqa: S105
+BAD_TOKEN = "The token is not valid: it may have been revoked, or its account suspended."  # noqa: S105
 
 
 def token_user(

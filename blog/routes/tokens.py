@@ -18,7 +18,7 @@ router = APIRouter()
 
 TOKENS_PATH = "/account/tokens"
 TokenId = Annotated[int, Path(ge=1, le=MAX_ID)]
-NO_SUCH_TOKEN = "There is no such token. It may have been revoked already."
+NO_SUCH_TOKEN = "There is no such token. It may have been revoked already."  # noqa: S105
 # The page that shows a new token: kept by no cache, and the token never leaves in a Referer.
 NEW_TOKEN_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
