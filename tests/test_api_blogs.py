@@ -247,7 +247,9 @@ def test_patching_with_if_match_of_the_current_version_saves(client, make_blog, 
     etag = client.get(f"/api/v1/blogs/{blog.id}").headers["etag"]
 
     response = client.patch(
-        f"/api/v1/blogs/{blog.id}", json={"title": "Mine"}, headers={**bearer(token), "If-Match": etag}
+        f"/api/v1/blogs/{blog.id}",
+        json={"title": "Mine"},
+        headers={**bearer(token), "If-Match": etag},
     )
 
     assert response.status_code == 200
@@ -262,7 +264,9 @@ def test_patching_with_if_match_of_an_older_version_is_a_412_and_changes_nothing
     before = snapshot(session)
 
     response = client.patch(
-        f"/api/v1/blogs/{blog.id}", json={"title": "Mine"}, headers={**bearer(token), "If-Match": stale}
+        f"/api/v1/blogs/{blog.id}",
+        json={"title": "Mine"},
+        headers={**bearer(token), "If-Match": stale},
     )
 
     assert_problem(response, 412)
@@ -363,4 +367,3 @@ def test_a_wrong_host_is_a_400_problem(settings):
         assert_problem(client.get("/api/v1/blogs"), 400)
         assert_problem(client.get("/api/v1/nothing"), 400)
     strict.state.engine.dispose()
-

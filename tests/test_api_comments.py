@@ -21,7 +21,9 @@ def token(session, commenter) -> str:
 
 
 def write(client, blog, token, body="Well said."):
-    return client.post(f"/api/v1/blogs/{blog.id}/comments", json={"body": body}, headers=bearer(token))
+    return client.post(
+        f"/api/v1/blogs/{blog.id}/comments", json={"body": body}, headers=bearer(token)
+    )
 
 
 def test_a_blogs_comments_oldest_first_with_their_authors_names(client, make_blog, make_comment):

@@ -77,7 +77,9 @@ def test_the_page_lists_the_tokens_newest_first_with_when_they_were_made_and_use
 
     html = client.get("/account/tokens").text
 
-    assert html.index("<strong>second script</strong>") < html.index("<strong>first script</strong>")
+    assert html.index("<strong>second script</strong>") < html.index(
+        "<strong>first script</strong>"
+    )
     assert html.count("never used") == 1
     assert html.count("last used") == 1
 
@@ -112,9 +114,7 @@ def test_a_revoked_token_is_refused_at_once(client, logged_in, session):
     token = make_token(session, logged_in)
     token_id = session.exec(select(ApiToken.id)).one()
 
-    response = submit_form(
-        client, "/account/tokens", action=f"/account/tokens/{token_id}/delete"
-    )
+    response = submit_form(client, "/account/tokens", action=f"/account/tokens/{token_id}/delete")
 
     assert response.status_code == 303
     assert response.headers["location"] == "/account/tokens"
@@ -122,9 +122,7 @@ def test_a_revoked_token_is_refused_at_once(client, logged_in, session):
     assert_problem(client.get("/api/v1/me", headers=bearer(token)), 401)
 
 
-def test_another_users_token_cannot_be_revoked_and_is_a_404(
-    client, logged_in, make_user, session
-):
+def test_another_users_token_cannot_be_revoked_and_is_a_404(client, logged_in, make_user, session):
     other = make_user()
     make_token(session, other)
     token_id = session.exec(select(ApiToken.id)).one()
@@ -168,9 +166,7 @@ def test_an_admin_suspending_an_account_ends_its_tokens(client, make_user, sessi
     token = make_token(session, user)
     log_in(client, admin)
 
-    submit_form(
-        client, "/admin/users", action=f"/admin/users/{user.id}/suspend"
-    )
+    submit_form(client, "/admin/users", action=f"/admin/users/{user.id}/suspend")
 
     assert_problem(client.get("/api/v1/me", headers=bearer(token)), 401)
 
