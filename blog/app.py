@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from blog.api import API_PREFIX, create_api
+from blog.api import API_PREFIX, create_api, is_api_path
+from blog.api.problems import problem
 from blog.caching import ConditionalGetMiddleware
 from blog.changes import ChangeWatch
 from blog.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
@@ -281,6 +282,9 @@ def _add_error_pages(app: FastAPI) -> None:
         if not host_is_allowed(request):
             # No route matched (a 404 or 405), so the host check has not run yet.
             error = StarletteHTTPException(400, BAD_HOST_MESSAGE)
+        if is_api_path(request.url.path):
+            # An address the API's own app could not take (a newline in it): still no HTML.
+            return problem(error.status_code, headers=error.headers)
         if not hasattr(request.state, "user"):
             # No route matched, so nothing loaded the user the page header shows.
             await run_in_threadpool(_load_user, request)

@@ -379,8 +379,11 @@ def create_blog(*, session: Session, author: User, blog_create: BlogCreate) -> B
 
 
 def update_blog(*, session: Session, blog: Blog, blog_update: BlogUpdate) -> Blog:
-    """Save the form's changes, unless the blog changed since the form was opened."""
-    changes = blog_update.model_dump(exclude_unset=True, exclude={"publish_at", "tags", "version"})
+    """Save the form's changes, unless the blog changed since the form was opened. A field
+    sent as null (JSON; a form has none) is left as it is, like one not sent."""
+    changes = blog_update.model_dump(
+        exclude_unset=True, exclude_none=True, exclude={"publish_at", "tags", "version"}
+    )
     if blog_update.status is not None:
         changes["published_at"] = _published_at(
             changes.pop("status"), blog_update.publish_at, blog.published_at

@@ -367,3 +367,16 @@ def test_a_wrong_host_is_a_400_problem(settings):
         assert_problem(client.get("/api/v1/blogs"), 400)
         assert_problem(client.get("/api/v1/nothing"), 400)
     strict.state.engine.dispose()
+
+
+def test_a_field_patched_to_null_is_left_as_it_is(client, make_blog, author, token):
+    blog = make_blog(author, title="Kept")
+
+    response = client.patch(
+        f"/api/v1/blogs/{blog.id}",
+        json={"title": None, "body": None, "comments_open": None, "status": None},
+        headers=bearer(token),
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["title"], response.json()["status"]) == ("Kept", "published")

@@ -115,3 +115,16 @@ def test_zero_turns_the_limit_off(client, token):
 
 def test_the_rate_limit_is_on_by_default():
     assert Settings().api_requests_per_minute == 600
+
+
+def test_a_method_the_address_does_not_take_is_a_405_naming_those_it_does(client):
+    response = client.put("/api/v1/blogs/1")
+
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+
+
+def test_an_address_only_the_site_could_take_is_still_a_problem_not_a_page(client):
+    # A newline in the path is not taken by the API's mount, so the site's own 404 answers.
+    assert_problem(client.get("/api/v1/tags/a%0Ab/blogs"), 404)
+    assert_problem(client.get("/api/v1/"), 404)

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,7 +24,11 @@ from blog.models import BODY_MAX_LENGTH
 # character at worst), and room for the other fields.
 MAX_BODY_BYTES = 12 * BODY_MAX_LENGTH + 64 * 1024
 
-__all__ = ["API_PREFIX", "create_api"]
+__all__ = ["API_PREFIX", "create_api", "is_api_path"]
+
+
+def is_api_path(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(f"{API_PREFIX}/")
 
 
 def create_api(settings: Settings, engine: Engine) -> FastAPI:
@@ -49,6 +54,8 @@ def create_api(settings: Settings, engine: Engine) -> FastAPI:
     api.state.allowed_hosts = settings.host_names()
     api.state.engine = engine
     api.include_router(router)
+    # For the Allow header of a 405 (blog.api.problems).
+    api.state.routes = [route for route in router.routes if isinstance(route, APIRoute)]
     api.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     add_problem_handlers(api)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import get_route_path
 
 from blog.db import database_is_unavailable, one_line
 from blog.deps import BAD_HOST_MESSAGE, host_is_allowed
@@ -83,6 +84,16 @@ def _message(error: dict[str, Any]) -> str:
     return error_message(error)  # type: ignore[arg-type]
 
 
+def _methods_at(request: Request) -> list[str]:
+    """The methods the API answers at this address (`api.state.routes`: its APIRouter's)."""
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for route in request.app.state.routes:
+        if route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 def _where(loc: Sequence[Any]) -> tuple[str, str]:
     """("body", "tags", 3) → ("body", "tags"); a body that is no object at all → ("body", "")."""
     if not loc:
@@ -101,7 +112,11 @@ def add_problem_handlers(api: FastAPI) -> None:
             return problem(400, BAD_HOST_MESSAGE)
         default_detail = HTTPStatus(error.status_code).phrase
         detail = error.detail if error.detail != default_detail else None
-        return problem(error.status_code, detail, headers=error.headers)
+        headers = error.headers
+        if error.status_code == 405:
+            # Starlette names the methods of the first route on the path; there is one a method.
+            headers = {**(headers or {}), "Allow": ", ".join(_methods_at(request))}
+        return problem(error.status_code, detail, headers=headers)
 
     @api.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError):
