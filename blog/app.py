@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from blog.api import API_PREFIX, create_api, is_api_path
+from blog.api.problems import problem
 from blog.caching import ConditionalGetMiddleware
 from blog.changes import ChangeWatch
 from blog.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
@@ -45,6 +47,7 @@ from blog.pages import make_templates, render
 from blog.routes import (
     account,
     admin,
+    api_docs,
     auth,
     blogs,
     comments,
@@ -54,6 +57,7 @@ from blog.routes import (
     reset,
     search,
     tags,
+    tokens,
     users,
 )
 from blog.security import SESSION_MAX_AGE_SECONDS
@@ -183,6 +187,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         page_cache = PageCache(app.state.page_cache, watch)
     add_front_door(app, page_cache=page_cache, session_cookie=SESSION_COOKIE)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    # The JSON API: an app of its own, with its own schema and problem+json errors.
+    app.state.api = create_api(settings, engine)
+    app.mount(API_PREFIX, app.state.api, name="api")
     # Every page shows who is logged in, so every route loads the user once. A request is
     # matched against the routes in this order, so the pages read most come first; feeds go
     # before blogs, whose /blogs/{id}/{slug} would otherwise take /blogs/{id}/comments.xml.
@@ -198,6 +205,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account.router,
         admin.router,
         export.router,
+        tokens.router,
+        api_docs.router,
     ):
         app.include_router(router, dependencies=[Depends(optional_user)])
     # Probes: no user, no page, no database unless asked for readiness.
@@ -278,6 +287,9 @@ def _add_error_pages(app: FastAPI) -> None:
         if not host_is_allowed(request):
             # No route matched (a 404 or 405), so the host check has not run yet.
             error = StarletteHTTPException(400, BAD_HOST_MESSAGE)
+        if is_api_path(request.url.path):
+            # An address the API's own app could not take (a newline in it): still no HTML.
+            return problem(error.status_code, headers=error.headers)
         if not hasattr(request.state, "user"):
             # No route matched, so nothing loaded the user the page header shows.
             await _load_user(request)

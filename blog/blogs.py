@@ -83,6 +83,9 @@ class BlogSummary:
     # How many comments readers see on it, as the database keeps it (Blog.comment_count).
     comment_count: int = 0
     comments_open: bool = True
+    # Not shown on cards; the API answers them (BlogPublic).
+    created_at: datetime | None = None
+    version: int = 1
 
     @property
     def is_held_by_suspension(self) -> bool:
@@ -239,6 +242,8 @@ def _summaries() -> Select:
         Blog.suspended_published_at,
         Blog.comment_count,
         Blog.comments_open,
+        Blog.created_at,
+        Blog.version,
     ).join(User, col(User.id) == Blog.author_id)
 
 
@@ -257,6 +262,8 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             suspended_published_at=held,
             comment_count=comment_count,
             comments_open=comments_open,
+            created_at=created,
+            version=version,
         )
         for (
             blog_id,
@@ -270,6 +277,8 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             held,
             comment_count,
             comments_open,
+            created,
+            version,
         ) in rows
     ]
 
@@ -316,6 +325,14 @@ def held_blogs(*, session: Session, author_id: int, limit: int) -> list[BlogSumm
         .limit(limit)
     )
     return summaries_from(session.execute(statement).all())
+
+
+def visible_blog(
+    *, session: Session, blog_id: int, viewer: User | UserPublic | None
+) -> Blog | None:
+    """The blog with this id if this viewer may see it (see `is_visible`), else None."""
+    blog = session.get(Blog, blog_id)
+    return blog if blog is not None and is_visible(blog, viewer) else None
 
 
 def every_blog_of(*, session: Session, author_id: int) -> list[Blog]:
@@ -420,8 +437,11 @@ def create_blog(*, session: Session, author: User, blog_create: BlogCreate) -> B
 
 
 def update_blog(*, session: Session, blog: Blog, blog_update: BlogUpdate) -> Blog:
-    """Save the form's changes, unless the blog changed since the form was opened."""
-    changes = blog_update.model_dump(exclude_unset=True, exclude={"publish_at", "tags", "version"})
+    """Save the form's changes, unless the blog changed since the form was opened. A field
+    sent as null (JSON; a form has none) is left as it is, like one not sent."""
+    changes = blog_update.model_dump(
+        exclude_unset=True, exclude_none=True, exclude={"publish_at", "tags", "version"}
+    )
     if blog_update.status is not None:
         changes["published_at"] = _published_at(
             changes.pop("status"), blog_update.publish_at, blog.published_at

@@ -188,6 +188,17 @@ def comment_address(blog_path_: str, comment_id: int, page_number: int) -> str:
     return f"{blog_path_}{query}#comment-{comment_id}"
 
 
+def comment_view(*, session: Session, comment_id: int) -> CommentView | None:
+    """One comment as pages show it, its author's name included; whatever its status."""
+    statement = (
+        select(*_columns())
+        .outerjoin(User, col(User.id) == Comment.author_id)
+        .where(Comment.id == comment_id)
+    )
+    row = session.execute(statement).first()
+    return _view(row) if row is not None else None
+
+
 def newest_comments(*, session: Session, blog_id: int, limit: int) -> list[CommentView]:
     """A blog's newest approved comments, newest first (for its feed)."""
     statement = (

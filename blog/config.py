@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     # 0 turns a limit off.
     comments_per_minute: int = 5
     comments_per_day: int = 100
+    # Requests one API token may make in a minute; 0 turns the limit off.
+    api_requests_per_minute: int = 600
 
     # Where password reset links are mailed from: smtp://user:password@host:587 (STARTTLS
     # when the server offers it) or smtps://…:465, and the sender's address. Without both,

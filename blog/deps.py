@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import BackgroundTasks, Depends, HTTPException, Path, Query, Request
 from starlette.datastructures import FormData
 
-from blog.blogs import BlogSummary, blog_summary, is_visible
+from blog.blogs import BlogSummary, blog_summary, is_visible, visible_blog
 from blog.comments import (
     MAX_COMMENT_PAGE,
     NO_COMMENTS,
@@ -36,7 +36,7 @@ from blog.models import (
     normalize_tag,
 )
 from blog.security import csrf_token_is_valid, login_token
-from blog.users import author_profile, logged_in_user, note_seen
+from blog.users import author_profile, is_listed, logged_in_user, note_seen
 
 # The largest id an INTEGER primary key holds on every database (32 bits on PostgreSQL);
 # anything above is simply not there, and asking the database would be an error, not a miss.
@@ -48,6 +48,7 @@ CommentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # `?comments=N`: which page of a blog's comments its page shows.
 CommentPageNumber = Annotated[int, Query(alias="comments", ge=1, le=MAX_COMMENT_PAGE)]
 FormDep = Annotated[FormData, Depends(read_form)]
+NO_SUCH_BLOG = "There is no blog here. It may have been deleted."
 # Far past any real page; keeps the offset within what every database accepts.
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 
@@ -179,7 +180,10 @@ AnyBlog = TypeVar("AnyBlog", Blog, BlogSummary)
 
 async def existing_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> Blog:
     """The blog here, or a 404 (a draft or scheduled blog is there only for its author)."""
-    return _visible_or_missing(session.get(Blog, blog_id), user)
+    blog = visible_blog(session=session, blog_id=blog_id, viewer=user)
+    if blog is None:
+        raise HTTPException(404, NO_SUCH_BLOG)
+    return blog
 
 
 async def shown_blog(blog_id: BlogId, session: SessionDep, user: OptionalUser) -> BlogSummary:
@@ -212,7 +216,7 @@ async def shown_blog_with_comments(
 
 def _visible_or_missing(blog: AnyBlog | None, user: UserPublic | None) -> AnyBlog:
     if blog is None or not is_visible(blog, user):
-        raise HTTPException(404, "There is no blog here. It may have been deleted.")
+        raise HTTPException(404, NO_SUCH_BLOG)
     return blog
 
 
@@ -235,7 +239,7 @@ async def listed_author(
 ) -> AuthorProfile:
     """The author at this address, or a 404 while they are suspended (admins aside)."""
     author = author_profile(session=session, user_id=user_id)
-    if author is None or (author.is_suspended and not (viewer is not None and viewer.is_admin)):
+    if author is None or not is_listed(author, viewer):
         raise HTTPException(404, "There is no such author.")
     return author
 

@@ -79,11 +79,11 @@ def error_messages(error: ValidationError) -> dict[str, str]:
     messages: dict[str, str] = {}
     for detail in error.errors():
         name = str(detail["loc"][0]) if detail["loc"] else ""
-        messages.setdefault(name, _message(detail))
+        messages.setdefault(name, error_message(detail))
     return messages
 
 
-def _message(detail: ErrorDetails) -> str:
+def error_message(detail: ErrorDetails) -> str:
     """Say what is wrong in words a person filling in a form understands."""
     kind = detail["type"]
     context = detail.get("ctx", {})

@@ -20,6 +20,7 @@ from blog.logs import REQUEST_ID_HEADER, current_request_id, log_request, reques
 from blog.pagecache import CachedPage, PageCache, is_shareable, page_key
 
 EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+API_PATHS = "/api/"
 
 
 class FrontDoor:
@@ -53,6 +54,9 @@ class FrontDoor:
         # A visitor with the session cookie may see their own name, a flash message or a
         # form's CSRF token: their pages are neither kept nor answered from the cache.
         if scope["method"] not in ("GET", "HEAD") or request.has_session:
+            return None
+        # The API (and its docs) is never cached: its answers depend on a token, not a cookie.
+        if scope["path"].startswith(API_PATHS):
             return None
         return self.page_cache
 

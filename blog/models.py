@@ -149,9 +149,12 @@ def normalize_tag(text: str) -> str:
 
 
 def _split_tags(value: object) -> object:
-    """The form's one comma-separated field, as a list of distinct normalized tags."""
+    """The form's one comma-separated field (or the API's list of names), as a list of
+    distinct normalized tags."""
     if isinstance(value, str):
-        names = (normalize_tag(part) for part in value.split(","))
+        value = value.split(",")
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        names = (normalize_tag(part) for part in value)
         return list(dict.fromkeys(name for name in names if name))
     return value
 
@@ -491,6 +494,9 @@ class BlogPublic(BlogBase):
     updated_at: datetime
     published_at: datetime | None
     suspended_published_at: datetime | None = None
+    # What the API's ETag says too: an edit sent with an older one is refused.
+    version: int = 1
+    comment_count: int = 0
     author: UserPublic
     tags: list[TagPublic]
 
@@ -565,6 +571,34 @@ class CommentUpdate(CommentBase):
     pass
 
 
+class CommentPublic(CommentBase):
+    """A comment as readers see it: its author's name (an account's as it is now, or the name a
+    guest gave) and, for its own author, whether it still waits for approval."""
+
+    id: int
+    blog_id: int
+    # None for a guest's comment.
+    author_id: int | None
+    name: str
+    status: CommentStatus
+    created_at: datetime
+    edited_at: datetime | None
+
+
+# Pages of lists, as the JSON API answers them: the items, and the address of the next page
+# (None on the last).
+
+
+class BlogsPublic(SQLModel):
+    data: list[BlogPublic]
+    next: str | None = None
+
+
+class CommentsPublic(SQLModel):
+    data: list[CommentPublic]
+    next: str | None = None
+
+
 # Sessions
 
 
@@ -627,6 +661,45 @@ def describe_browser(user_agent: str) -> str:
     if browser and system:
         return f"{browser} on {system}"
     return browser or system or (user_agent[:60] if user_agent else "Unknown browser")
+
+
+# API tokens
+
+
+class ApiTokenBase(SQLModel):
+    # What its owner calls it ("deploy script"), to tell tokens apart on the tokens page.
+    name: LineText = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+
+
+class ApiToken(ApiTokenBase, table=True):
+    """A personal token for the JSON API, sent as `Authorization: Bearer TOKEN`. As for login
+    sessions, only the token's SHA-256 is kept, so a copy of the database authenticates nobody;
+    its owner sees the token once, when it is made."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Written at most every few minutes (blog.tokens.LAST_USED_STEP), never on every request.
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The rate limit (API_REQUESTS_PER_MINUTE): requests counted since the start of the token's
+    # current minute, one UPDATE a request, shared by every worker.
+    window_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    requests_in_window: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class ApiTokenCreate(ApiTokenBase):
+    pass
+
+
+class ApiTokenPublic(ApiTokenBase):
+    """A token as its owner sees it on the tokens page: never the token or its hash."""
+
+    id: int
+    created_at: datetime
+    last_used_at: datetime | None
 
 
 # Throttling

@@ -42,6 +42,7 @@ MARKED = re.compile(f"{MATCH_START}(.*?){MATCH_END}", re.DOTALL)
 MARKDOWN_MARKS = re.compile(r"\*{1,3}|_{2,3}|`+|~~|^#{1,6}\s+|\]\([^)\s]*\)|!?\[", re.MULTILINE)
 # Longer queries add nothing a reader meant and only cost the database work.
 MAX_TERMS = 12
+QUERY_MAX_LENGTH = 200
 
 # The newest matches ranked per query (25 pages of results): enough that a rarer word is
 # ranked whole, few enough that ranking a word found in most blogs costs about what ranking all
@@ -167,6 +168,12 @@ class SearchPage(PageOfList):
     results: list[SearchResult]
     # More blogs match than are ranked: these are the best of the newest MAX_CANDIDATES.
     limited: bool = False
+
+
+def reader_query(typed: str) -> str:
+    """What a reader typed, as it is searched for and shown back: trimmed, and cut (not
+    refused) at QUERY_MAX_LENGTH, long enough for any real question."""
+    return typed.strip()[:QUERY_MAX_LENGTH]
 
 
 def search_terms(query: str) -> list[str]:

@@ -17,6 +17,7 @@ from blog.config import Settings
 from blog.db import database_is_unavailable, one_line
 from blog.models import (
     USER_AGENT_MAX_LENGTH,
+    ApiToken,
     AuthorProfile,
     Blog,
     LoginSession,
@@ -352,6 +353,18 @@ def sign_out_other_login_sessions(*, session: Session, user: User, current_token
     return result.rowcount
 
 
+def users_by_id(*, session: Session, ids: set[int]) -> dict[int, User]:
+    """The users with these ids, by id."""
+    if not ids:
+        return {}
+    return {user.id: user for user in session.exec(select(User).where(col(User.id).in_(ids)))}
+
+
+def is_listed(author: User | AuthorProfile, viewer: User | UserPublic | None) -> bool:
+    """Whether readers see this author at all: not while suspended (admins aside)."""
+    return not author.is_suspended or (viewer is not None and viewer.is_admin)
+
+
 def set_admin(*, session: Session, user: User, is_admin: bool) -> None:
     user.is_admin = is_admin
     session.add(user)
@@ -364,8 +377,10 @@ def suspend_user(*, session: Session, user: User) -> None:
     if user.suspended_at is None:
         user.suspended_at = utc_now()
         session.add(user)
-        # Every browser logged in to it is logged out, in every worker at once.
+        # Every browser logged in to it is logged out, in every worker at once, and its API
+        # tokens end (they are not given back on reinstating: the owner makes new ones).
         session.execute(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+        session.execute(delete(ApiToken).where(col(ApiToken.user_id) == user.id))
         session.commit()
 
 

@@ -153,6 +153,7 @@ def settings(database_url, request) -> Settings:
         "login_failures_per_address": 0,
         "comments_per_minute": 0,
         "comments_per_day": 0,
+        "api_requests_per_minute": 0,
     }
     if marker := request.node.get_closest_marker("settings"):
         fields |= marker.kwargs
@@ -435,6 +436,7 @@ def running_server(
         "LOGIN_FAILURES_PER_ADDRESS": "0",
         "COMMENTS_PER_MINUTE": "0",
         "COMMENTS_PER_DAY": "0",
+        "API_REQUESTS_PER_MINUTE": "0",
         **(environment or {}),
     }
     command = command or [

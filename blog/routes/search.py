@@ -5,17 +5,14 @@ from fastapi import APIRouter, HTTPException, Request
 from blog.db import SessionDep
 from blog.deps import PageNumber
 from blog.pages import render
-from blog.search import search_blogs
+from blog.search import reader_query, search_blogs
 
 router = APIRouter()
-
-# Long enough for any real question; longer input is cut, not refused.
-QUERY_MAX_LENGTH = 200
 
 
 @router.get("/search")
 async def search(request: Request, session: SessionDep, q: str = "", page: PageNumber = 1):
-    query = q.strip()[:QUERY_MAX_LENGTH]
+    query = reader_query(q)
     results = search_blogs(
         session=session, query=query, page=page, page_size=request.app.state.settings.page_size
     )
