@@ -315,12 +315,26 @@ async def existing_comment(comment_id: CommentId, session: SessionDep) -> Commen
 ExistingComment = Annotated[CommentOnBlog, Depends(existing_comment)]
 
 
-# As for blogs: a visitor who is not logged in is sent to log in first, then 404, then 403.
-async def own_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
-    """The comment, if the logged-in user wrote it (else 403)."""
+def comment_by(user: User, found: CommentOnBlog) -> CommentOnBlog:
+    """The comment, if this user wrote it (else 403); the pages' and the API's check."""
     if found.comment.author_id != user.id:
         raise HTTPException(403, "Only the author of this comment can change it.")
     return found
+
+
+def comment_deletable_by(user: User, found: CommentOnBlog) -> CommentOnBlog:
+    """The comment, if this user wrote it, or wrote the blog, or is an admin (else 403)."""
+    if found.comment.author_id != user.id and not may_moderate(user, found.blog_author_id):
+        raise HTTPException(
+            403, "Only the comment's author or the blog's author can delete this comment."
+        )
+    return found
+
+
+# As for blogs: a visitor who is not logged in is sent to log in first, then 404, then 403.
+async def own_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
+    """The comment, if the logged-in user wrote it (else 403)."""
+    return comment_by(user, found)
 
 
 async def moderated_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
@@ -332,13 +346,8 @@ async def moderated_comment(user: CurrentUser, found: ExistingComment) -> Commen
 
 
 async def deletable_comment(user: CurrentUser, found: ExistingComment) -> CommentOnBlog:
-    """The comment, if the logged-in user wrote it, or wrote the blog, or is an admin (else
-    403)."""
-    if found.comment.author_id != user.id and not may_moderate(user, found.blog_author_id):
-        raise HTTPException(
-            403, "Only the comment's author or the blog's author can delete this comment."
-        )
-    return found
+    """The comment, if the logged-in user may delete it (see `comment_deletable_by`)."""
+    return comment_deletable_by(user, found)
 
 
 OwnComment = Annotated[CommentOnBlog, Depends(own_comment)]

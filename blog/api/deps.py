@@ -12,9 +12,16 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from blog.blogs import visible_blog
-from blog.comments import CommentOnBlog, comment_on_blog, may_moderate
+from blog.comments import CommentOnBlog
 from blog.db import SessionDep
-from blog.deps import NO_SUCH_BLOG, BlogId, CommentId, UserId
+from blog.deps import (
+    NO_SUCH_BLOG,
+    BlogId,
+    ExistingComment,
+    UserId,
+    comment_by,
+    comment_deletable_by,
+)
 from blog.models import Blog, User
 from blog.tokens import user_for_token
 from blog.users import is_listed
@@ -108,30 +115,14 @@ def listed_author(user_id: UserId, session: SessionDep, viewer: TokenUser) -> Us
 ListedAuthor = Annotated[User, Depends(listed_author)]
 
 
-def existing_comment(comment_id: CommentId, session: SessionDep) -> CommentOnBlog:
-    found = comment_on_blog(session=session, comment_id=comment_id)
-    if found is None:
-        raise HTTPException(404, "There is no such comment. It may have been deleted.")
-    return found
-
-
-ExistingComment = Annotated[CommentOnBlog, Depends(existing_comment)]
-
-
 async def own_comment(user: RequiredUser, found: ExistingComment) -> CommentOnBlog:
     """The comment, if the token's user wrote it (else 403)."""
-    if found.comment.author_id != user.id:
-        raise HTTPException(403, "Only the author of this comment can change it.")
-    return found
+    return comment_by(user, found)
 
 
 async def deletable_comment(user: RequiredUser, found: ExistingComment) -> CommentOnBlog:
     """The comment, if the token's user wrote it, or wrote the blog, or is an admin."""
-    if found.comment.author_id != user.id and not may_moderate(user, found.blog_author_id):
-        raise HTTPException(
-            403, "Only the comment's author or the blog's author can delete this comment."
-        )
-    return found
+    return comment_deletable_by(user, found)
 
 
 OwnComment = Annotated[CommentOnBlog, Depends(own_comment)]
