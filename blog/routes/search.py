@@ -13,7 +13,7 @@ router = APIRouter()
 QUERY_MAX_LENGTH = 200
 
 
-@router.get("/search")
+@router.get("/search", name="search")
 def search(request: Request, session: SessionDep, q: str = "", page: PageNumber = 1):
     query = q.strip()[:QUERY_MAX_LENGTH]
     results = search_blogs(

@@ -11,12 +11,12 @@ from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, BlogListPosition
 router = APIRouter()
 
 
-@router.get("/tags")
+@router.get("/tags", name="tags")
 def index(request: Request, session: SessionDep):
     return render(request, "tags/index.html", {"tags": popular_tags(session=session)})
 
 
-@router.get("/tags/{tag}")
+@router.get("/tags/{tag}", name="tag_page")
 def show(request: Request, session: SessionDep, tag: TagInAddress, position: BlogListPosition):
     blog_page = newest_blogs(
         session=session, position=position, page_size=request.app.state.settings.page_size, tag=tag
@@ -27,7 +27,9 @@ def show(request: Request, session: SessionDep, tag: TagInAddress, position: Blo
     return render(request, "tags/show.html", {"tag": tag, "page": blog_page})
 
 
-@router.get("/tags/{tag}/", dependencies=[Depends(tag_in_address)])
+@router.get(
+    "/tags/{tag}/", name="tag_page_with_a_trailing_slash", dependencies=[Depends(tag_in_address)]
+)
 def show_with_a_trailing_slash() -> None:
     """Never reached: the dependency answers `/tags/Python/` with one 301 to `/tags/python`
     (without this route, Starlette's own slash redirect would come first, then that 301)."""
