@@ -26,13 +26,14 @@ def make_templates(settings: Settings, route_path: RoutePath) -> Jinja2Templates
     templates.env.globals["site_description"] = settings.site_description
     # With sign-ups by invitation only, no page offers a form that would answer 403.
     templates.env.globals["registration_open"] = settings.registration == Registration.OPEN
-    # Every address on a page comes from its route's name: `url("blog_page", blog_id=…,
-    # slug=…)`. Inside loops, the same as a filter, `"blog_page"|url(blog_id=…, slug=…)`: Jinja
-    # calls a filter directly, but a global through Context.call, which costs a microsecond a
-    # call, a tenth of a list page's time over its hundred or so links. A global of the
-    # environment, not of the request's context: `_blogs.html` is imported without context.
-    templates.env.globals["url"] = route_path
+    # Every address on a page comes from its route's name, through the environment (not the
+    # request's context: `_blogs.html` is imported without context). Templates write it as a
+    # filter, `"blog_page"|url(blog_id=…, slug=…)`: Jinja calls a filter directly and turns
+    # `"tags"|url`, with no parameter, into text when it compiles the template, where a call
+    # of the global `url("tags")` goes through Context.call, a microsecond each time; a list
+    # page has a hundred or so links.
     templates.env.filters["url"] = route_path
+    templates.env.globals["url"] = route_path
     templates.env.globals["absolute_url"] = absolute_url
     # The login page links to /reset only where that page can mail a link.
     templates.env.globals["reset_by_mail"] = settings.mails_reset_links

@@ -10,6 +10,7 @@ as a string, with two differences:
   since the lists draw the same blogs', authors' and tags' addresses on every request.
 """
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -23,6 +24,8 @@ from starlette.applications import Starlette
 CACHED_PATHS = 16_384
 
 RoutePath = Callable[..., str]
+# What never needs escaping in a path segment (RFC 3986's unreserved characters).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 def route_paths(app: Starlette) -> RoutePath:
@@ -36,20 +39,22 @@ def route_paths(app: Starlette) -> RoutePath:
     formats: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def path_format(name: str, keys: tuple[str, ...]) -> str:
+        """The route's path as a format string: `/blogs/{blog_id}/{slug}`."""
         try:
             return formats[name, keys]
         except KeyError:
-            markers = {key: _marker(key) for key in keys}
-            formats[name, keys] = str(app.url_path_for(name, **markers))
-            return formats[name, keys]
+            path = str(app.url_path_for(name, **{key: _marker(key) for key in keys}))
+            path = path.replace("{", "{{").replace("}", "}}")
+            for key in keys:
+                path = path.replace(_marker(key), "{" + key + "}")
+            formats[name, keys] = path
+            return path
 
     # typed: True and 1 are equal keys, but `/users/True` is not `/users/1`.
     @lru_cache(maxsize=CACHED_PATHS, typed=True)
     def route_path(name: str, /, **params: Any) -> str:
-        path = path_format(name, tuple(params))
-        for key, value in params.items():
-            path = path.replace(_marker(key), _escaped(key, value))
-        return path
+        escaped = {key: _escaped(key, value) for key, value in params.items()}
+        return path_format(name, tuple(params)).format_map(escaped)
 
     return route_path
 
@@ -82,6 +87,8 @@ def _marker(key: str) -> str:
 
 def _escaped(key: str, value: Any) -> str:
     text = str(value)
+    if _UNRESERVED.fullmatch(text):
+        return text  # ids and slugs: nothing to escape, and quote() is the slow part
     if not text:
         raise ValueError(f"The address parameter {key!r} is empty.")
     # A mount's `path` (a static file's) keeps its slashes, as Starlette writes it; anything
