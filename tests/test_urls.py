@@ -70,6 +70,14 @@ def test_true_is_not_taken_for_one(app):
     assert app.state.route_path("author_page", user_id=True) == "/users/True"
 
 
+def test_templates_reach_addresses_without_the_request(app):
+    """Through the environment: `_blogs.html` is imported without the page's context."""
+    environment = app.state.templates.env
+    template = environment.from_string('{{ "home"|url }} {{ url("tag_page", tag="c#") }}')
+
+    assert template.render() == "/ /tags/c%23"
+
+
 @pytest.mark.parametrize(
     ("name", "params"),
     [("no_such_route", {}), ("author_page", {}), ("author_page", {"user_id": 1, "slug": "x"})],
