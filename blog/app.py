@@ -61,6 +61,7 @@ from blog.routes import (
     users,
 )
 from blog.security import SESSION_MAX_AGE_SECONDS
+from blog.urls import route_paths, url_path
 
 logger = logging.getLogger("blog")
 
@@ -163,7 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.allowed_hosts = settings.host_names()
     app.state.engine = engine
-    app.state.templates = make_templates(settings)
+    app.state.route_path = route_paths(app)
+    app.state.templates = make_templates(settings, app.state.route_path)
 
     app.add_middleware(
         SessionMiddleware,
@@ -338,7 +340,7 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired):
-        location = "/login"
+        location = url_path(request, "login_form")
         if error.next_path:
             location += "?" + urlencode({"next": error.next_path})
         return RedirectResponse(location, status_code=303)

@@ -29,7 +29,7 @@ from blog.models import (
     User,
     UserPublic,
     UTCDateTime,
-    blog_path,
+    slug_for,
     status_at,
     utc_now,
 )
@@ -96,8 +96,8 @@ class BlogSummary:
         return self.author.id
 
     @property
-    def path(self) -> str:
-        return blog_path(self.id, self.title)
+    def slug(self) -> str:
+        return slug_for(self.title)
 
     @property
     def status(self) -> BlogStatus:

@@ -24,7 +24,7 @@ from blog.models import (
     GuestCommentCreate,
     User,
     UserPublic,
-    blog_path,
+    slug_for,
     utc_now,
 )
 from blog.text import render_markdown
@@ -89,8 +89,8 @@ class PendingComment:
     blog_title: str
 
     @property
-    def blog_path(self) -> str:
-        return blog_path(self.comment.blog_id, self.blog_title)
+    def blog_slug(self) -> str:
+        return slug_for(self.blog_title)
 
 
 @dataclass(frozen=True)
@@ -182,10 +182,10 @@ def page_number_of(*, session: Session, comment: Comment, viewer_id: int | None)
     return earlier // COMMENTS_PER_PAGE + 1
 
 
-def comment_address(blog_path_: str, comment_id: int, page_number: int) -> str:
+def comment_address(blog_page_path: str, comment_id: int, page_number: int) -> str:
     """Where a comment is: its blog's page (the right page of comments) at its anchor."""
     query = f"?comments={page_number}" if page_number > 1 else ""
-    return f"{blog_path_}{query}#comment-{comment_id}"
+    return f"{blog_page_path}{query}#comment-{comment_id}"
 
 
 def comment_view(*, session: Session, comment_id: int) -> CommentView | None:
@@ -328,7 +328,7 @@ class CommentOnBlog:
 
     comment: Comment
     blog_author_id: int
-    blog_path: str
+    blog_slug: str
 
 
 def comment_on_blog(*, session: Session, comment_id: int) -> CommentOnBlog | None:
@@ -343,4 +343,4 @@ def comment_on_blog(*, session: Session, comment_id: int) -> CommentOnBlog | Non
     if row is None:
         return None
     comment, blog_author_id, title = row
-    return CommentOnBlog(comment, blog_author_id, blog_path(comment.blog_id, title))
+    return CommentOnBlog(comment, blog_author_id, slug_for(title))

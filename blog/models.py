@@ -444,6 +444,10 @@ class Blog(BlogBase, table=True):
     def path(self) -> str:
         return blog_path(self.id, self.title)
 
+    @property
+    def slug(self) -> str:
+        return slug_for(self.title)
+
 
 class BlogPublishing(SQLModel):
     """The form's fields about when a blog is shown, and under which tags."""
@@ -504,6 +508,10 @@ class BlogPublic(BlogBase):
     @property
     def path(self) -> str:
         return blog_path(self.id, self.title)
+
+    @property
+    def slug(self) -> str:
+        return slug_for(self.title)
 
     @computed_field
     @property

@@ -3,7 +3,6 @@
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -13,9 +12,10 @@ from blog.config import Environment, Registration, Settings
 from blog.models import UserPublic
 from blog.security import csrf_token, pop_flashes
 from blog.text import excerpt, reading_minutes, render_markdown
+from blog.urls import RoutePath, absolute_url
 
 
-def make_templates(settings: Settings) -> Jinja2Templates:
+def make_templates(settings: Settings, route_path: RoutePath) -> Jinja2Templates:
     templates = Jinja2Templates(
         directory=settings.templates_dir, context_processors=[_layout_context]
     )
@@ -26,6 +26,14 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates.env.globals["site_description"] = settings.site_description
     # With sign-ups by invitation only, no page offers a form that would answer 403.
     templates.env.globals["registration_open"] = settings.registration == Registration.OPEN
+    # Every address on a page comes from its route's name, through the environment (not the
+    # request's context: `_blogs.html` is imported without context). Templates write it as a
+    # filter, `"blog_page"|url(blog_id=…, slug=…)`: Jinja calls a filter directly and turns
+    # `"tags"|url`, with no parameter, into text when it compiles the template, where a call
+    # of the global `url("tags")` goes through Context.call, a microsecond each time; a list
+    # page has a hundred or so links.
+    templates.env.filters["url"] = route_path
+    templates.env.globals["url"] = route_path
     templates.env.globals["absolute_url"] = absolute_url
     # The login page links to /reset only where that page can mail a link.
     templates.env.globals["reset_by_mail"] = settings.mails_reset_links
@@ -36,7 +44,6 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     templates.env.filters["markdown"] = render_markdown
     templates.env.filters["excerpt"] = excerpt
     templates.env.filters["reading_minutes"] = reading_minutes
-    templates.env.filters["tag_path"] = tag_path
     return templates
 
 
@@ -45,16 +52,6 @@ def render(
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, template, context or {}, status_code=status_code)
-
-
-def absolute_url(request: Request, path: str) -> str:
-    """The full address of a path on this site, for feeds, the sitemap and canonical links.
-
-    BASE_URL when it is set, so a site behind a proxy or CDN never publishes an internal
-    address and a forged Host header never reaches a published link.
-    """
-    base_url = request.app.state.settings.base_url or str(request.base_url)
-    return base_url.rstrip("/") + path
 
 
 def _layout_context(request: Request) -> dict[str, Any]:
@@ -67,12 +64,6 @@ def _layout_context(request: Request) -> dict[str, Any]:
         "csrf_token": lambda: csrf_token(request),
         "flashes": pop_flashes(request),
     }
-
-
-@lru_cache(maxsize=4096)
-def tag_path(name: str) -> str:
-    """A tag's page; lists draw the same few tags' addresses over and over."""
-    return f"/tags/{quote(name, safe='')}"
 
 
 # Lists draw the same blogs' dates on every request.

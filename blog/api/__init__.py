@@ -19,6 +19,7 @@ from blog.api.routes import API_PREFIX, COMMON_ERRORS, router
 from blog.config import Settings
 from blog.deps import allowed_host
 from blog.models import BODY_MAX_LENGTH
+from blog.urls import route_paths
 
 # A blog's longest body sent with every character escaped (\ud83d\ude00 is 12 bytes a
 # character at worst), and room for the other fields.
@@ -54,6 +55,8 @@ def create_api(settings: Settings, engine: Engine) -> FastAPI:
     api.state.allowed_hosts = settings.host_names()
     api.state.engine = engine
     api.include_router(router)
+    # Its own addresses by name (blog.urls), as the site's are.
+    api.state.route_path = route_paths(api)
     # For the Allow header of a 405 (blog.api.problems).
     api.state.routes = [route for route in router.routes if isinstance(route, APIRoute)]
     api.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

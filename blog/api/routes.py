@@ -66,6 +66,7 @@ from blog.models import (
 from blog.paging import FIRST_PAGE, MAX_TOKEN_LENGTH, Position, decode_cursor
 from blog.search import MAX_CANDIDATES, reader_query, search_blogs
 from blog.throttle import Throttled, comment_counters
+from blog.urls import url_path
 from blog.users import users_by_id
 
 API_PREFIX = "/api/v1"
@@ -149,10 +150,12 @@ IfMatch = Annotated[
 
 
 @router.get("/blogs", response_model=BlogsPublic, openapi_extra=OPTIONAL_TOKEN)
-def list_blogs(session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
+def list_blogs(
+    request: Request, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+):
     """Published blogs, newest first."""
     page = newest_blogs(session=session, position=_position(cursor), page_size=limit)
-    return _blogs_page(session, page, "/blogs", limit)
+    return _blogs_page(session, page, _address(request, "list_blogs"), limit)
 
 
 @router.post(
@@ -161,10 +164,12 @@ def list_blogs(session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor
     response_model=BlogPublic,
     responses={201: {"headers": {**LOCATION_HEADER, **ETAG_HEADER}}},
 )
-def write_blog(response: Response, session: SessionDep, user: RequiredUser, blog: BlogCreate):
+def write_blog(
+    request: Request, response: Response, session: SessionDep, user: RequiredUser, blog: BlogCreate
+):
     """Write a blog (a draft, published, or scheduled with `publish_at`)."""
     created = create_blog(session=session, author=user, blog_create=blog)
-    response.headers["Location"] = f"{API_PREFIX}/blogs/{created.id}"
+    response.headers["Location"] = _address(request, "read_blog", blog_id=created.id)
     response.headers["ETag"] = etag_of(created)
     return BlogPublic.model_validate(created)
 
@@ -245,13 +250,18 @@ def read_user(author: ListedAuthor):
     openapi_extra=OPTIONAL_TOKEN,
 )
 def list_user_blogs(
-    session: SessionDep, author: ListedAuthor, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    request: Request,
+    session: SessionDep,
+    author: ListedAuthor,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ):
     """An author's published blogs, newest first."""
     page = newest_blogs(
         session=session, position=_position(cursor), page_size=limit, author_id=author.id
     )
-    return _blogs_page(session, page, f"/users/{author.id}/blogs", limit)
+    path = _address(request, "list_user_blogs", user_id=author.id)
+    return _blogs_page(session, page, path, limit)
 
 
 @router.get(
@@ -261,6 +271,7 @@ def list_user_blogs(
     openapi_extra=OPTIONAL_TOKEN,
 )
 def list_tag_blogs(
+    request: Request,
     session: SessionDep,
     tag: Annotated[str, Path(max_length=200, description="A tag, in any case.")],
     limit: Limit = DEFAULT_LIMIT,
@@ -271,11 +282,12 @@ def list_tag_blogs(
     if not is_tag(name):
         raise HTTPException(404, "There is no such tag.")
     page = newest_blogs(session=session, position=_position(cursor), page_size=limit, tag=name)
-    return _blogs_page(session, page, f"/tags/{name}/blogs", limit)
+    return _blogs_page(session, page, _address(request, "list_tag_blogs", tag=name), limit)
 
 
 @router.get("/search", response_model=BlogsPublic, openapi_extra=OPTIONAL_TOKEN)
 def search(
+    request: Request,
     session: SessionDep,
     q: Annotated[str, Query(description="Words to find; longer text is cut.")] = "",
     limit: Limit = DEFAULT_LIMIT,
@@ -286,8 +298,10 @@ def search(
     results = search_blogs(session=session, query=query, page=page, page_size=limit)
     next_path = None
     if results.has_next:
-        next_path = f"{API_PREFIX}/search?" + urlencode(
-            {"q": query, "limit": limit, "page": page + 1}
+        next_path = (
+            _address(request, "search")
+            + "?"
+            + urlencode({"q": query, "limit": limit, "page": page + 1})
         )
     blogs = [result.blog for result in results.results]
     return BlogsPublic(data=_blogs_public(session, blogs), next=next_path)
@@ -303,7 +317,11 @@ def search(
     openapi_extra=OPTIONAL_TOKEN,
 )
 def list_comments(
-    session: SessionDep, blog: ReadableBlog, viewer: TokenUser, page: CommentPageNumber = 1
+    request: Request,
+    session: SessionDep,
+    blog: ReadableBlog,
+    viewer: TokenUser,
+    page: CommentPageNumber = 1,
 ):
     """A blog's comments, oldest first, and the token's user's own still waiting."""
     if blog.status != BlogStatus.PUBLISHED:
@@ -312,7 +330,7 @@ def list_comments(
     comments = comments_page(session=session, blog_id=blog.id, number=page, viewer_id=viewer_id)
     next_path = None
     if comments.has_next:
-        next_path = f"{API_PREFIX}/blogs/{blog.id}/comments?page={page + 1}"
+        next_path = _address(request, "list_comments", blog_id=blog.id) + f"?page={page + 1}"
     return CommentsPublic(
         data=[_comment_public(view) for view in comments.comments], next=next_path
     )
@@ -354,7 +372,7 @@ def write_comment(
         comment_create=comment,
     )
     throttle.record_all(session=session, counters=counters)
-    response.headers["Location"] = f"{API_PREFIX}/comments/{created.id}"
+    response.headers["Location"] = _address(request, "read_comment", comment_id=created.id)
     return _comment_by_id(session, created.id)
 
 
@@ -423,12 +441,18 @@ def _position(cursor: str | None) -> Position:
     return Position(number=number, before=key)
 
 
+def _address(request: Request, name: str, /, **params: Any) -> str:
+    """An API address by its operation's name: where the API is mounted, then the route's path
+    (blog.urls, which escapes each parameter: a tag `c#` stays in its path)."""
+    return API_PREFIX + url_path(request, name, **params)
+
+
 def _blogs_page(session: SessionDep, page: BlogPage, path: str, limit: int) -> BlogsPublic:
     next_path = None
     if page.next_query is not None:
         # A newest-first list goes on with the blogs before its last one (blog.paging).
         cursor = parse_qs(page.next_query)["before"][0]
-        next_path = f"{API_PREFIX}{path}?" + urlencode({"limit": limit, "cursor": cursor})
+        next_path = f"{path}?" + urlencode({"limit": limit, "cursor": cursor})
     return BlogsPublic(data=_blogs_public(session, page.blogs), next=next_path)
 
 

@@ -16,6 +16,7 @@ from blog.models import PasswordChange, User
 from blog.pages import render
 from blog.security import flash, login_token, start_session
 from blog.throttle import Throttled, login_counters
+from blog.urls import url_path
 from blog.users import (
     change_password,
     login_sessions,
@@ -80,7 +81,7 @@ def _render(request: Request, template: str, form: Form, refusal: Refusal):
 # Sessions
 
 
-@router.get("/account/sessions")
+@router.get("/account/sessions", name="login_sessions")
 def sessions(request: Request, session: SessionDep, user: CurrentUser):
     context = {
         "sessions": login_sessions(session=session, user=user, current_token=login_token(request))
@@ -88,7 +89,11 @@ def sessions(request: Request, session: SessionDep, user: CurrentUser):
     return render(request, "account/sessions.html", context)
 
 
-@router.post("/account/sessions/sign-out-others", dependencies=[Depends(require_csrf)])
+@router.post(
+    "/account/sessions/sign-out-others",
+    name="sign_out_other_sessions",
+    dependencies=[Depends(require_csrf)],
+)
 def sign_out_others(request: Request, session: SessionDep, user: CurrentUser):
     # A logged-in user's cookie always names a session.
     ended = sign_out_other_login_sessions(
@@ -97,10 +102,14 @@ def sign_out_others(request: Request, session: SessionDep, user: CurrentUser):
     flash(
         request, "Every other device is signed out." if ended else "No other device was signed in."
     )
-    return RedirectResponse("/account/sessions", status_code=303)
+    return RedirectResponse(url_path(request, "login_sessions"), status_code=303)
 
 
-@router.post("/account/sessions/{login_session_id}/sign-out", dependencies=[Depends(require_csrf)])
+@router.post(
+    "/account/sessions/{login_session_id}/sign-out",
+    name="sign_out_session",
+    dependencies=[Depends(require_csrf)],
+)
 def sign_out(
     request: Request, session: SessionDep, user: CurrentUser, login_session_id: LoginSessionId
 ):
@@ -115,20 +124,20 @@ def sign_out(
     if was_current:
         start_session(request, None)
         flash(request, "You are logged out.")
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(url_path(request, "home"), status_code=303)
     flash(request, "That device is signed out.")
-    return RedirectResponse("/account/sessions", status_code=303)
+    return RedirectResponse(url_path(request, "login_sessions"), status_code=303)
 
 
 # Password
 
 
-@router.get("/account/password")
+@router.get("/account/password", name="password_form")
 def password_form(request: Request, user: CurrentUser):
     return render(request, "account/password.html", {"form": Form()})
 
 
-@router.post("/account/password", dependencies=[Depends(require_csrf)])
+@router.post("/account/password", name="change_password", dependencies=[Depends(require_csrf)])
 def password(request: Request, session: SessionDep, user: CurrentUser, form_data: FormDep):
     form = validate_form(PasswordChange, form_data)
     refusal = confirm_password(request, session, user, form, form_data, "current_password")
@@ -143,4 +152,4 @@ def password(request: Request, session: SessionDep, user: CurrentUser, form_data
         keep_token=login_token(request) or "",
     )
     flash(request, "Your password is changed. Every other device is signed out.")
-    return RedirectResponse(f"/users/{user.id}", status_code=303)
+    return RedirectResponse(url_path(request, "author_page", user_id=user.id), status_code=303)

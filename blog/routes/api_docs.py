@@ -8,7 +8,7 @@ from blog.pages import render
 router = APIRouter()
 
 
-@router.get("/api/docs")
+@router.get("/api/docs", name="api_docs")
 async def api_docs(request: Request):
     return render(request, "api/docs.html", {"api": _reference(request)})
 

@@ -16,6 +16,7 @@ from blog.models import User, UserCreate, UserLogin
 from blog.pages import render
 from blog.security import flash, login_token, start_session
 from blog.throttle import Limit, Throttled, login_counters
+from blog.urls import url_path
 from blog.users import (
     EmailTaken,
     authenticate,
@@ -41,8 +42,9 @@ INVITE_NO_LONGER_WORKS = (
 )
 
 
-def safe_next_path(next_path: str | None) -> str:
-    """Only a path on this site, so a crafted link cannot send a visitor elsewhere."""
+def safe_next_path(request: Request, next_path: str | None) -> str:
+    """Only a path on this site, so a crafted link cannot send a visitor elsewhere (else the
+    home page)."""
     if (
         next_path
         and next_path.startswith("/")
@@ -50,16 +52,16 @@ def safe_next_path(next_path: str | None) -> str:
         and not any(character in next_path for character in "\r\n\t")
     ):
         return next_path
-    return "/"
+    return url_path(request, "home")
 
 
-@router.get("/register")
+@router.get("/register", name="register_form")
 def register_form(request: Request, session: SessionDep, invite: str | None = None):
     invite = _usable_invite(request, session, invite)
     return render(request, "auth/register.html", {"form": Form(), "invite": invite})
 
 
-@router.post("/register", dependencies=[Depends(require_csrf)])
+@router.post("/register", name="register", dependencies=[Depends(require_csrf)])
 def register(request: Request, session: SessionDep, form_data: FormDep):
     invite = _usable_invite(request, session, form_data.get("invite"))
     form = validate_form(UserCreate, form_data)
@@ -89,18 +91,20 @@ def register(request: Request, session: SessionDep, form_data: FormDep):
             throttle.record(session=session, limit=limit, key=address)
             log_in(request, session, user)
             flash(request, f"Welcome, {user.name}! You can write your first blog now.")
-            return RedirectResponse("/", status_code=303)
+            return RedirectResponse(url_path(request, "home"), status_code=303)
     return render(request, "auth/register.html", context, status_code=422)
 
 
-@router.get("/login")
+@router.get("/login", name="login_form")
 def login_form(request: Request, next: str | None = None):
-    return render(request, "auth/login.html", {"form": Form(), "next": safe_next_path(next)})
+    return render(
+        request, "auth/login.html", {"form": Form(), "next": safe_next_path(request, next)}
+    )
 
 
-@router.post("/login", dependencies=[Depends(require_csrf)])
+@router.post("/login", name="login", dependencies=[Depends(require_csrf)])
 def login(request: Request, session: SessionDep, form_data: FormDep):
-    next_path = safe_next_path(_text(form_data.get("next")))
+    next_path = safe_next_path(request, _text(form_data.get("next")))
     form = validate_form(UserLogin, form_data)
     counters = login_counters(
         request.app.state.settings,
@@ -135,13 +139,13 @@ def login(request: Request, session: SessionDep, form_data: FormDep):
     return RedirectResponse(next_path, status_code=303)
 
 
-@router.post("/logout", dependencies=[Depends(require_csrf)])
+@router.post("/logout", name="logout", dependencies=[Depends(require_csrf)])
 def logout(request: Request, session: SessionDep):
     # The session ends in the database, so a copy of this cookie is logged out too.
     end_login_session(session=session, token=login_token(request))
     start_session(request, None)
     flash(request, "You are logged out.")
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(url_path(request, "home"), status_code=303)
 
 
 def log_in(request: Request, session: SessionDep, user: User) -> None:

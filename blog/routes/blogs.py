@@ -29,6 +29,7 @@ from blog.pages import render
 from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, BlogListPosition
 from blog.security import flash
 from blog.text import render_markdown
+from blog.urls import url_path
 
 router = APIRouter()
 
@@ -46,7 +47,7 @@ EDITED_MESSAGES = {
 }
 
 
-@router.get("/")
+@router.get("/", name="home")
 async def home(request: Request, session: SessionDep, position: BlogListPosition):
     blog_page = newest_blogs(
         session=session, position=position, page_size=request.app.state.settings.page_size
@@ -56,32 +57,32 @@ async def home(request: Request, session: SessionDep, position: BlogListPosition
     return render(request, "blogs/index.html", {"page": blog_page})
 
 
-@router.get("/blogs/new")
+@router.get("/blogs/new", name="new_blog_form")
 def new_blog_form(request: Request, user: CurrentUser):
     return _form_page(request, Form(), blog=None)
 
 
-@router.post("/blogs", dependencies=[Depends(require_csrf)])
+@router.post("/blogs", name="create_blog", dependencies=[Depends(require_csrf)])
 def create(request: Request, session: SessionDep, user: CurrentUser, form_data: FormDep):
     form = validate_form(BlogCreate, form_data)
     if form.data is None or form_data.get("action") == PREVIEW:
         return _form_page(request, form, blog=None, preview=form_data.get("action") == PREVIEW)
     blog = create_blog(session=session, author=user, blog_create=form.data)
     flash(request, SAVED_MESSAGES[blog.status])
-    return RedirectResponse(blog.path, status_code=303)
+    return RedirectResponse(_page_of(request, blog), status_code=303)
 
 
-@router.get("/blogs/{blog_id}")
+@router.get("/blogs/{blog_id}", name="blog_short_address")
 async def short_address(request: Request, blog: ShownBlog):
-    return _moved_to(blog, request.query_params.get("comments"))
+    return _moved_to(request, blog)
 
 
-@router.get("/blogs/{blog_id}/edit")
+@router.get("/blogs/{blog_id}/edit", name="edit_blog_form")
 def edit_form(request: Request, blog: OwnedBlog):
     return _form_page(request, Form(values=_form_values(blog)), blog=blog)
 
 
-@router.post("/blogs/{blog_id}/edit", dependencies=[Depends(require_csrf)])
+@router.post("/blogs/{blog_id}/edit", name="edit_blog", dependencies=[Depends(require_csrf)])
 def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: FormDep):
     form = validate_form(BlogUpdate, form_data)
     if not form.values.get("version"):
@@ -102,39 +103,45 @@ def edit(request: Request, session: SessionDep, blog: OwnedBlog, form_data: Form
         )
         return _form_page(request, form, blog=blog, notice=notice, status_code=409)
     flash(request, EDITED_MESSAGES[blog.status])
-    return RedirectResponse(blog.path, status_code=303)
+    return RedirectResponse(_page_of(request, blog), status_code=303)
 
 
-@router.get("/blogs/{blog_id}/delete")
+@router.get("/blogs/{blog_id}/delete", name="delete_blog_form")
 def delete_confirmation(request: Request, blog: DeletableBlog):
     return render(request, "blogs/delete.html", {"blog": blog})
 
 
-@router.post("/blogs/{blog_id}/delete", dependencies=[Depends(require_csrf)])
+@router.post("/blogs/{blog_id}/delete", name="delete_blog", dependencies=[Depends(require_csrf)])
 def delete(request: Request, session: SessionDep, user: CurrentUser, blog: DeletableBlog):
     is_own = blog.author_id == user.id
     delete_blog(session=session, blog=blog)
     flash(request, "Your blog is deleted." if is_own else "The blog is deleted.")
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(url_path(request, "home"), status_code=303)
 
 
 # Last, so /blogs/{id}/edit and /blogs/{id}/delete are never read as a slug.
 # `async`: the blog is read by its dependency, in the thread pool; drawing the page needs no
 # thread of its own.
-@router.get("/blogs/{blog_id}/{slug}")
+@router.get("/blogs/{blog_id}/{slug}", name="blog_page")
 async def show(request: Request, shown: ShownBlogWithComments, slug: str):
     blog = shown.blog
-    if request.url.path != blog.path:
-        return _moved_to(blog, request.query_params.get("comments"))
+    if request.url.path != _page_of(request, blog):
+        return _moved_to(request, blog)
     context = {"blog": blog, "comments": shown.comments, "comment_form": Form()}
     return render(request, "blogs/show.html", context)
 
 
-def _moved_to(blog: Blog | BlogSummary, comments_page: str | None = None) -> RedirectResponse:
+def _page_of(request: Request, blog: Blog | BlogSummary) -> str:
+    """The blog's one current address; older ones (no slug, an old title's slug) redirect here."""
+    return url_path(request, "blog_page", blog_id=blog.id, slug=blog.slug)
+
+
+def _moved_to(request: Request, blog: Blog | BlogSummary) -> RedirectResponse:
     """Old and short addresses point search engines and bookmarks at the one current address
     (keeping the page of comments asked for)."""
+    comments_page = request.query_params.get("comments")
     query = f"?{urlencode({'comments': comments_page})}" if comments_page else ""
-    return RedirectResponse(blog.path + query, status_code=301)
+    return RedirectResponse(_page_of(request, blog) + query, status_code=301)
 
 
 def _form_values(blog: Blog) -> dict[str, str]:

@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from blog import throttle
 from blog.blogs import BlogSummary
 from blog.comments import (
+    CommentOnBlog,
     approve_comment,
     comment_address,
     comments_page,
@@ -43,6 +44,7 @@ from blog.pages import render
 from blog.routes.auth import safe_next_path
 from blog.security import flash
 from blog.throttle import Throttled, comment_counters
+from blog.urls import url_path
 
 router = APIRouter()
 
@@ -61,7 +63,9 @@ EDITED_AND_WAITING = "Your comment is saved. It waits for the author's approval 
 TOO_MANY_COMMENTS = "You have posted many comments in a short time."
 
 
-@router.post("/blogs/{blog_id}/comments", dependencies=[Depends(require_csrf)])
+@router.post(
+    "/blogs/{blog_id}/comments", name="create_comment", dependencies=[Depends(require_csrf)]
+)
 def create(
     request: Request,
     session: SessionDep,
@@ -101,10 +105,11 @@ def create(
         flash(request, WAITING_FOR_ACCOUNT)
     else:
         flash(request, WAITING_FOR_GUEST)
-    return _redirect_to(session, comment, blog.path, user)
+    blog_address = url_path(request, "blog_page", blog_id=blog.id, slug=blog.slug)
+    return _redirect_to(session, comment, blog_address, user)
 
 
-@router.get("/comments/pending")
+@router.get("/comments/pending", name="pending_comments")
 def pending(request: Request, session: SessionDep, user: CurrentUser, page: PageNumber = 1):
     pending_page = pending_comments(session=session, moderator=user, number=page)
     if page > 1 and not pending_page.comments:
@@ -112,23 +117,25 @@ def pending(request: Request, session: SessionDep, user: CurrentUser, page: Page
     return render(request, "comments/pending.html", {"page": pending_page})
 
 
-@router.get("/comments/{comment_id}")
-def permalink(session: SessionDep, user: OptionalUser, found: ExistingComment):
+@router.get("/comments/{comment_id}", name="comment_permalink")
+def permalink(request: Request, session: SessionDep, user: OptionalUser, found: ExistingComment):
     """A comment's lasting address (its feed entry's link): the page of its blog it is on."""
     comment = found.comment
     is_own = user is not None and comment.author_id == user.id
     if comment.status != CommentStatus.APPROVED and not is_own:
         raise HTTPException(404, "There is no such comment. It may have been deleted.")
-    return _redirect_to(session, comment, found.blog_path, user)
+    return _redirect_to(session, comment, _blog_address(request, found), user)
 
 
-@router.get("/comments/{comment_id}/edit")
+@router.get("/comments/{comment_id}/edit", name="edit_comment_form")
 def edit_form(request: Request, found: OwnComment):
     form = Form(values={"body": found.comment.body})
     return render(request, "comments/edit.html", {"form": form, "found": found})
 
 
-@router.post("/comments/{comment_id}/edit", dependencies=[Depends(require_csrf)])
+@router.post(
+    "/comments/{comment_id}/edit", name="edit_comment", dependencies=[Depends(require_csrf)]
+)
 def edit(
     request: Request, session: SessionDep, user: CurrentUser, found: OwnComment, form_data: FormDep
 ):
@@ -145,20 +152,24 @@ def edit(
     )
     held_again = was_approved and comment.status != CommentStatus.APPROVED
     flash(request, EDITED_AND_WAITING if held_again else EDITED)
-    return _redirect_to(session, comment, found.blog_path, user)
+    return _redirect_to(session, comment, _blog_address(request, found), user)
 
 
-@router.post("/comments/{comment_id}/delete", dependencies=[Depends(require_csrf)])
+@router.post(
+    "/comments/{comment_id}/delete", name="delete_comment", dependencies=[Depends(require_csrf)]
+)
 def delete(request: Request, session: SessionDep, found: DeletableComment, form_data: FormDep):
-    back = _back_to(form_data, default=f"{found.blog_path}#comments")
+    back = _back_to(request, form_data, default=f"{_blog_address(request, found)}#comments")
     delete_comment(session=session, comment=found.comment)
     flash(request, "The comment is deleted.")
     return RedirectResponse(back, status_code=303)
 
 
-@router.post("/comments/{comment_id}/approve", dependencies=[Depends(require_csrf)])
+@router.post(
+    "/comments/{comment_id}/approve", name="approve_comment", dependencies=[Depends(require_csrf)]
+)
 def approve(request: Request, session: SessionDep, found: ModeratedComment, form_data: FormDep):
-    back = _back_to(form_data, default="/comments/pending")
+    back = _back_to(request, form_data, default=url_path(request, "pending_comments"))
     approve_comment(session=session, comment=found.comment)
     flash(request, "The comment is approved: everyone sees it now.")
     return RedirectResponse(back, status_code=303)
@@ -180,13 +191,20 @@ def _blog_page(
     return render(request, "blogs/show.html", context, status_code=status_code)
 
 
-def _redirect_to(session: SessionDep, comment, blog_path: str, user: User | UserPublic | None):
+def _blog_address(request: Request, found: CommentOnBlog) -> str:
+    """The address of the blog the comment is on."""
+    return url_path(request, "blog_page", blog_id=found.comment.blog_id, slug=found.blog_slug)
+
+
+def _redirect_to(session: SessionDep, comment, blog_address: str, user: User | UserPublic | None):
     viewer_id = user.id if user is not None else None
     number = page_number_of(session=session, comment=comment, viewer_id=viewer_id)
-    return RedirectResponse(comment_address(blog_path, comment.id, number), status_code=303)
+    return RedirectResponse(comment_address(blog_address, comment.id, number), status_code=303)
 
 
-def _back_to(form_data: FormDep, *, default: str) -> str:
+def _back_to(request: Request, form_data: FormDep, *, default: str) -> str:
     """The page a button says to come back to (a path on this site), else `default`."""
     next_path = form_data.get("next")
-    return safe_next_path(next_path) if isinstance(next_path, str) and next_path else default
+    return (
+        safe_next_path(request, next_path) if isinstance(next_path, str) and next_path else default
+    )

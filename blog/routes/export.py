@@ -10,7 +10,7 @@ from blog.export import account_archive, archive_name
 router = APIRouter()
 
 
-@router.get("/account/export")
+@router.get("/account/export", name="export_account")
 def export(session: SessionDep, user: CurrentUser):
     return Response(
         account_archive(session=session, user=user),

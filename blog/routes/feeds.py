@@ -6,7 +6,6 @@ Only published blogs ever appear here; the queries in blog.blogs see to that.
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -22,10 +21,10 @@ from blog.blogs import (
 from blog.comments import CommentView, newest_comments
 from blog.db import SessionDep
 from blog.deps import ListedAuthor, ShownBlog, TagInAddress
-from blog.models import BlogStatus, User, UserPublic, blog_path
-from blog.pages import absolute_url
+from blog.models import BlogStatus, User, UserPublic, slug_for
 from blog.paging import MAX_ID
 from blog.text import excerpt, render_markdown
+from blog.urls import absolute_url, absolute_url_for, url_path
 from blog.users import sitemap_author_parts, sitemap_authors
 
 router = APIRouter()
@@ -48,13 +47,11 @@ EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 # the whole feed for every reader.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-# Pages for people, not crawlers. The `$` keeps /blogs/1/editing-tips (a slug) crawlable.
-ROBOTS_DISALLOWED = (
-    "/login",
-    "/register",
-    "/logout",
-    "/blogs/new",
-    "/search",
+# Pages for people, not crawlers: these routes' own addresses, then patterns and prefixes
+# that take in many (rules for crawlers, which no route name can give). The `$` keeps
+# /blogs/1/editing-tips (a slug) crawlable.
+ROBOTS_DISALLOWED_ROUTES = ("login_form", "register_form", "logout", "new_blog_form", "search")
+ROBOTS_DISALLOWED_PATTERNS = (
     "/blogs/*/edit$",
     "/blogs/*/delete$",
     "/users/*/edit$",
@@ -65,22 +62,26 @@ ROBOTS_DISALLOWED = (
 )
 
 
-@router.get("/feed.xml")
+@router.get("/feed.xml", name="site_feed")
 def site_feed(request: Request, session: SessionDep):
     blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE).blogs
     return _atom_response(
-        request, title="Latest blogs", page_path="/", feed_path="/feed.xml", blogs=blogs
+        request,
+        title="Latest blogs",
+        page_path=url_path(request, "home"),
+        feed_path=url_path(request, "site_feed"),
+        blogs=blogs,
     )
 
 
-@router.get("/users/{user_id}/feed.xml")
+@router.get("/users/{user_id}/feed.xml", name="author_feed")
 def author_feed(request: Request, session: SessionDep, author: ListedAuthor):
     blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE, author_id=author.id).blogs
     return _atom_response(
         request,
         title=f"Blogs by {author.name}",
-        page_path=f"/users/{author.id}",
-        feed_path=f"/users/{author.id}/feed.xml",
+        page_path=url_path(request, "author_page", user_id=author.id),
+        feed_path=url_path(request, "author_feed", user_id=author.id),
         blogs=blogs,
         author=author,
         # The author's own words about the feed; the site's description when they wrote none.
@@ -88,22 +89,21 @@ def author_feed(request: Request, session: SessionDep, author: ListedAuthor):
     )
 
 
-@router.get("/tags/{tag}/feed.xml")
+@router.get("/tags/{tag}/feed.xml", name="tag_feed")
 def tag_feed(request: Request, session: SessionDep, tag: TagInAddress):
     blogs = newest_blogs(session=session, page=1, page_size=FEED_SIZE, tag=tag).blogs
     if not blogs:
         raise HTTPException(404, "No published blog has this tag.")
-    page_path = f"/tags/{quote(tag, safe='')}"
     return _atom_response(
         request,
         title=f"Blogs tagged #{tag}",
-        page_path=page_path,
-        feed_path=f"{page_path}/feed.xml",
+        page_path=url_path(request, "tag_page", tag=tag),
+        feed_path=url_path(request, "tag_feed", tag=tag),
         blogs=blogs,
     )
 
 
-@router.get("/blogs/{blog_id}/comments.xml")
+@router.get("/blogs/{blog_id}/comments.xml", name="comment_feed")
 def comment_feed(request: Request, session: SessionDep, blog: ShownBlog):
     """A blog's newest approved comments."""
     if blog.status != BlogStatus.PUBLISHED:
@@ -112,53 +112,53 @@ def comment_feed(request: Request, session: SessionDep, blog: ShownBlog):
     return _feed_response(
         request,
         title=f"Comments on {blog.title}",
-        page_path=blog.path,
-        feed_path=f"/blogs/{blog.id}/comments.xml",
+        page_path=url_path(request, "blog_page", blog_id=blog.id, slug=blog.slug),
+        feed_path=url_path(request, "comment_feed", blog_id=blog.id),
         entries=[_comment_entry(request, blog, comment) for comment in comments],
     )
 
 
-@router.get("/sitemap.xml")
+@router.get("/sitemap.xml", name="sitemap")
 def sitemap(request: Request, session: SessionDep):
     """The sitemap index: the parts that hold at least one address."""
-    paths = ["/sitemaps/pages.xml"]
+    locs = [absolute_url_for(request, "sitemap_pages")]
     author_parts = sitemap_author_parts(session=session, part_size=SITEMAP_PART_SIZE)
-    paths += [f"/sitemaps/authors-{number}.xml" for number in author_parts]
+    locs += [absolute_url_for(request, "sitemap_authors", number=number) for number in author_parts]
     blog_parts = sitemap_blog_parts(session=session, part_size=SITEMAP_PART_SIZE)
-    paths += [f"/sitemaps/blogs-{number}.xml" for number in blog_parts]
-    locs = [absolute_url(request, path) for path in paths]
+    locs += [absolute_url_for(request, "sitemap_blogs", number=number) for number in blog_parts]
     body = _render(request, "feeds/sitemap_index.xml", sitemaps=locs)
     return Response(body, media_type=SITEMAP_MEDIA_TYPE)
 
 
-@router.get("/sitemaps/pages.xml")
+@router.get("/sitemaps/pages.xml", name="sitemap_pages")
 def sitemap_pages(request: Request, session: SessionDep):
     """The site's own pages and its most used tags."""
-    paths = ["/", "/users", "/tags"]
+    paths = [url_path(request, name) for name in ("home", "authors", "tags")]
     paths += [
-        f"/tags/{quote(name, safe='')}"
+        url_path(request, "tag_page", tag=name)
         for name, _ in popular_tags(session=session, limit=SITEMAP_MAX_TAGS)
     ]
     return _urlset(request, [{"loc": absolute_url(request, path)} for path in paths])
 
 
-@router.get("/sitemaps/authors-{number}.xml")
+@router.get("/sitemaps/authors-{number}.xml", name="sitemap_authors")
 def sitemap_authors_part(request: Request, session: SessionDep, number: SitemapPart):
     """The pages of the authors with a published blog, among one part's ids."""
     first_id, last_id = _part_ids(number)
     ids = sitemap_authors(session=session, first_id=first_id, last_id=last_id)
-    return _urlset(request, [{"loc": absolute_url(request, f"/users/{id_}")} for id_ in ids])
+    urls = [{"loc": absolute_url_for(request, "author_page", user_id=id_)} for id_ in ids]
+    return _urlset(request, urls)
 
 
-@router.get("/sitemaps/blogs-{number}.xml")
+@router.get("/sitemaps/blogs-{number}.xml", name="sitemap_blogs")
 def sitemap_blogs_part(request: Request, session: SessionDep, number: SitemapPart):
     """The published blogs among one part's ids, with the date each last changed."""
     first_id, last_id = _part_ids(number)
     urls = []
     for blog in sitemap_blogs(session=session, first_id=first_id, last_id=last_id):
-        path = blog_path(blog.id, blog.title)
+        loc = absolute_url_for(request, "blog_page", blog_id=blog.id, slug=slug_for(blog.title))
         changed = _last_changed(blog.updated_at, blog.published_at).astimezone(UTC)
-        urls.append({"loc": absolute_url(request, path), "lastmod": changed.date().isoformat()})
+        urls.append({"loc": loc, "lastmod": changed.date().isoformat()})
     return _urlset(request, urls)
 
 
@@ -174,10 +174,12 @@ def _urlset(request: Request, urls: list[dict[str, str]]) -> Response:
     return Response(body, media_type=SITEMAP_MEDIA_TYPE)
 
 
-@router.get("/robots.txt")
+@router.get("/robots.txt", name="robots")
 def robots(request: Request):
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOWED)]
-    lines += ["", f"Sitemap: {absolute_url(request, '/sitemap.xml')}"]
+    disallowed = [url_path(request, name) for name in ROBOTS_DISALLOWED_ROUTES]
+    disallowed += ROBOTS_DISALLOWED_PATTERNS
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in disallowed)]
+    lines += ["", f"Sitemap: {absolute_url_for(request, 'sitemap')}"]
     return PlainTextResponse("\n".join(lines) + "\n")
 
 
@@ -232,9 +234,9 @@ def _feed_response(
 
 def _entry(request: Request, blog: BlogSummary) -> dict[str, Any]:
     updated_at = _last_changed(blog.updated_at, blog.published_at)
-    link = absolute_url(request, blog.path)
+    link = absolute_url_for(request, "blog_page", blog_id=blog.id, slug=blog.slug)
     return {
-        "id": absolute_url(request, f"/blogs/{blog.id}"),
+        "id": absolute_url_for(request, "blog_short_address", blog_id=blog.id),
         "title": _xml_text(blog.title),
         "link": link,
         "published": _rfc3339(blog.published_at or updated_at),
@@ -251,7 +253,7 @@ def _entry(request: Request, blog: BlogSummary) -> dict[str, Any]:
 def _comment_entry(request: Request, blog: BlogSummary, comment: CommentView) -> dict[str, Any]:
     updated_at = comment.edited_at or comment.created_at
     # Its lasting address, which finds the page of comments it is on.
-    link = absolute_url(request, f"/comments/{comment.id}")
+    link = absolute_url_for(request, "comment_permalink", comment_id=comment.id)
     author = (
         {"name": _xml_text(comment.name), "uri": None}
         if comment.is_guest
@@ -273,7 +275,8 @@ def _comment_entry(request: Request, blog: BlogSummary, comment: CommentView) ->
 
 
 def _author(request: Request, user: User | UserPublic | AuthorName) -> dict[str, str]:
-    return {"name": _xml_text(user.name), "uri": absolute_url(request, f"/users/{user.id}")}
+    uri = absolute_url_for(request, "author_page", user_id=user.id)
+    return {"name": _xml_text(user.name), "uri": uri}
 
 
 def _render(request: Request, template: str, **context: Any) -> str:

@@ -22,13 +22,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 MAX_DETAIL_CHARS = 300
 
 
-@router.get("/healthz")
+@router.get("/healthz", name="healthz")
 async def healthz() -> PlainTextResponse:
     """The process is up and answering; the database is not asked."""
     return PlainTextResponse("ok", headers=NO_STORE)
 
 
-@router.get("/readyz")
+@router.get("/readyz", name="readyz")
 def readyz(request: Request) -> PlainTextResponse:
     """Ready when the database answers and its schema is the one this code needs."""
     problem = readiness_problem(request.app)

@@ -14,6 +14,7 @@ from blog.models import PasswordReset, PasswordResetRequest, User
 from blog.pages import render
 from blog.security import flash, start_session
 from blog.throttle import Limit, Throttled
+from blog.urls import url_path
 from blog.users import get_user_by_email, password_reset_link, reset_password, user_for_reset_token
 
 router = APIRouter()
@@ -40,12 +41,14 @@ def reset_by_mail(request: Request) -> None:
         raise HTTPException(404)
 
 
-@router.get("/reset", dependencies=[Depends(reset_by_mail)])
+@router.get("/reset", name="reset_request_form", dependencies=[Depends(reset_by_mail)])
 def reset_request_form(request: Request):
     return render(request, "auth/reset_request.html", {"form": Form()})
 
 
-@router.post("/reset", dependencies=[Depends(reset_by_mail), Depends(require_csrf)])
+@router.post(
+    "/reset", name="reset_request", dependencies=[Depends(reset_by_mail), Depends(require_csrf)]
+)
 def reset_request(
     request: Request, session: SessionDep, form_data: FormDep, background: BackgroundTasks
 ):
@@ -68,7 +71,7 @@ def reset_request(
             message = reset_mail(settings=settings, to=user.email, link=link)
             background.add_task(send_mail, settings.smtp_url, message)
     flash(request, MAIL_SENT)
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(url_path(request, "login_form"), status_code=303)
 
 
 def _user_for_link(request: Request, session: SessionDep, token: str) -> User:
@@ -82,7 +85,7 @@ def _user_for_link(request: Request, session: SessionDep, token: str) -> User:
     return user
 
 
-@router.get("/reset/{token}")
+@router.get("/reset/{token}", name="reset_form")
 def reset_form(request: Request, session: SessionDep, token: str):
     _user_for_link(request, session, token)
     response = render(request, "auth/reset.html", {"form": Form(), "token": token})
@@ -90,7 +93,7 @@ def reset_form(request: Request, session: SessionDep, token: str):
     return response
 
 
-@router.post("/reset/{token}", dependencies=[Depends(require_csrf)])
+@router.post("/reset/{token}", name="reset_password", dependencies=[Depends(require_csrf)])
 def reset(request: Request, session: SessionDep, token: str, form_data: FormDep):
     user = _user_for_link(request, session, token)
     form = validate_form(PasswordReset, form_data)
@@ -102,4 +105,4 @@ def reset(request: Request, session: SessionDep, token: str, form_data: FormDep)
     reset_password(session=session, user=user, new_password=form.data.new_password)
     start_session(request, None)
     flash(request, "Your password is set, and every device is signed out. Log in with it now.")
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(url_path(request, "login_form"), status_code=303)

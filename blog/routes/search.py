@@ -10,7 +10,7 @@ from blog.search import reader_query, search_blogs
 router = APIRouter()
 
 
-@router.get("/search")
+@router.get("/search", name="search")
 async def search(request: Request, session: SessionDep, q: str = "", page: PageNumber = 1):
     query = reader_query(q)
     results = search_blogs(

@@ -11,12 +11,12 @@ from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, BlogListPosition
 router = APIRouter()
 
 
-@router.get("/tags")
+@router.get("/tags", name="tags")
 async def index(request: Request, session: SessionDep):
     return render(request, "tags/index.html", {"tags": popular_tags(session=session)})
 
 
-@router.get("/tags/{tag}")
+@router.get("/tags/{tag}", name="tag_page")
 async def show(
     request: Request, session: SessionDep, tag: TagInAddress, position: BlogListPosition
 ):
@@ -29,7 +29,9 @@ async def show(
     return render(request, "tags/show.html", {"tag": tag, "page": blog_page})
 
 
-@router.get("/tags/{tag}/", dependencies=[Depends(tag_in_address)])
+@router.get(
+    "/tags/{tag}/", name="tag_page_with_a_trailing_slash", dependencies=[Depends(tag_in_address)]
+)
 def show_with_a_trailing_slash() -> None:
     """Never reached: the dependency answers `/tags/Python/` with one 301 to `/tags/python`
     (without this route, Starlette's own slash redirect would come first, then that 301)."""

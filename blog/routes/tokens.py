@@ -13,6 +13,7 @@ from blog.models import ApiTokenCreate, User
 from blog.pages import render
 from blog.security import flash
 from blog.tokens import create_token, revoke_token, tokens_of
+from blog.urls import url_path
 
 router = APIRouter()
 
@@ -23,12 +24,12 @@ NO_SUCH_TOKEN = "There is no such token. It may have been revoked already."  # n
 NEW_TOKEN_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-@router.get(TOKENS_PATH)
+@router.get(TOKENS_PATH, name="api_tokens")
 def tokens(request: Request, session: SessionDep, user: CurrentUser):
     return _tokens_page(request, session, user, Form())
 
 
-@router.post(TOKENS_PATH, dependencies=[Depends(require_csrf)])
+@router.post(TOKENS_PATH, name="create_api_token", dependencies=[Depends(require_csrf)])
 def create(request: Request, session: SessionDep, user: CurrentUser, form_data: FormDep):
     form = validate_form(ApiTokenCreate, form_data)
     if form.data is None:
@@ -40,12 +41,16 @@ def create(request: Request, session: SessionDep, user: CurrentUser, form_data: 
     return response
 
 
-@router.post(f"{TOKENS_PATH}/{{token_id}}/delete", dependencies=[Depends(require_csrf)])
+@router.post(
+    f"{TOKENS_PATH}/{{token_id}}/delete",
+    name="revoke_api_token",
+    dependencies=[Depends(require_csrf)],
+)
 def delete(request: Request, session: SessionDep, user: CurrentUser, token_id: TokenId):
     if not revoke_token(session=session, user=user, token_id=token_id):
         raise HTTPException(404, NO_SUCH_TOKEN)
     flash(request, "The token is revoked: requests that send it are refused from now on.")
-    return RedirectResponse(TOKENS_PATH, status_code=303)
+    return RedirectResponse(url_path(request, "api_tokens"), status_code=303)
 
 
 def _tokens_page(

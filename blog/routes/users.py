@@ -12,6 +12,7 @@ from blog.pages import render
 from blog.paging import FIRST_PAGE, NO_SUCH_PAGE, AuthorListPosition, BlogListPosition
 from blog.routes.account import confirm_password
 from blog.security import flash, start_session
+from blog.urls import url_path
 from blog.users import EmailTaken, authors_page, delete_user, update_user
 
 router = APIRouter()
@@ -20,7 +21,7 @@ router = APIRouter()
 HELD_BLOGS_SHOWN = 100
 
 
-@router.get("/users")
+@router.get("/users", name="authors")
 async def index(request: Request, session: SessionDep, position: AuthorListPosition):
     page = authors_page(
         session=session, position=position, page_size=request.app.state.settings.page_size
@@ -30,7 +31,7 @@ async def index(request: Request, session: SessionDep, position: AuthorListPosit
     return render(request, "users/index.html", {"page": page})
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", name="author_page")
 async def show(
     request: Request,
     session: SessionDep,
@@ -65,13 +66,13 @@ async def show(
     return render(request, "users/show.html", context)
 
 
-@router.get("/users/{user_id}/edit")
+@router.get("/users/{user_id}/edit", name="edit_profile_form")
 def edit_form(request: Request, user: OwnAccount):
     form = Form(values={"name": user.name, "email": user.email, "bio": user.bio})
     return render(request, "users/form.html", {"form": form})
 
 
-@router.post("/users/{user_id}/edit", dependencies=[Depends(require_csrf)])
+@router.post("/users/{user_id}/edit", name="edit_profile", dependencies=[Depends(require_csrf)])
 def edit(request: Request, session: SessionDep, user: OwnAccount, form_data: FormDep):
     form = validate_form(UserUpdate, form_data)
     if form.data is not None:
@@ -81,16 +82,18 @@ def edit(request: Request, session: SessionDep, user: OwnAccount, form_data: For
             form.add_error("email", EmailTaken.message)
         else:
             flash(request, "Your profile is saved.")
-            return RedirectResponse(f"/users/{user.id}", status_code=303)
+            return RedirectResponse(
+                url_path(request, "author_page", user_id=user.id), status_code=303
+            )
     return render(request, "users/form.html", {"form": form}, status_code=422)
 
 
-@router.get("/users/{user_id}/delete")
+@router.get("/users/{user_id}/delete", name="delete_account_form")
 def delete_confirmation(request: Request, user: OwnAccount):
     return render(request, "users/delete.html", {"form": Form()})
 
 
-@router.post("/users/{user_id}/delete", dependencies=[Depends(require_csrf)])
+@router.post("/users/{user_id}/delete", name="delete_account", dependencies=[Depends(require_csrf)])
 def delete(request: Request, session: SessionDep, user: OwnAccount, form_data: FormDep):
     form = validate_form(AccountDeletion, form_data)
     refusal = confirm_password(request, session, user, form, form_data, "password")
@@ -101,4 +104,4 @@ def delete(request: Request, session: SessionDep, user: OwnAccount, form_data: F
     delete_user(session=session, user=user)
     start_session(request, None)
     flash(request, "Your account and your blogs are deleted.")
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(url_path(request, "home"), status_code=303)
