@@ -62,10 +62,10 @@ class CardCache:
 
     Lists draw the same blogs' cards for everyone, logged in or not, over and over, and the
     twenty cards of a page were a third of its time. A card shows only what its key holds (the
-    blog as last saved, its status now, its comment count, its author's name, and how it is
-    drawn), so a kept card is always the one that would be drawn. The least recently used go
-    first past CARDS_KEPT, about a kilobyte each. While developing, an edited template's cards
-    are drawn again.
+    blog's title, body, author, tags and times, its status now, its comment count, and how it is
+    drawn), so a kept card is the one that would be drawn, whatever the database did meanwhile.
+    The least recently used go first past CARDS_KEPT, about a kilobyte each. While developing,
+    an edited template's cards are drawn again.
     """
 
     def __init__(self, environment: JinjaEnvironment, size: int = CARDS_KEPT) -> None:
@@ -82,15 +82,21 @@ class CardCache:
             if self._environment.auto_reload
             else None
         )
+        # Everything the card shows. The body by its hash: a kept key holds no body, and the
+        # same id and times with another body (an id reused after a delete, a database put
+        # back from a copy) still miss.
         key = (
             template,
             blog.id,
+            blog.title,
+            hash(blog.body),
+            blog.author,
+            blog.tags,
             blog.updated_at,
             blog.published_at,
             blog.suspended_published_at,
             blog.status,
             blog.comment_count,
-            blog.author.name,
             show_author,
             heading,
         )

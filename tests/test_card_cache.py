@@ -5,6 +5,7 @@ every card comes from the card cache.
 """
 
 import re
+from dataclasses import replace
 
 from blog.blogs import blog_summaries
 from blog.pages import CardCache
@@ -85,3 +86,17 @@ def test_the_cards_kept_are_bounded(app, session, make_blog):
         cards(summary)
 
     assert len(cards) == 2
+
+
+def test_a_blog_with_the_same_id_and_times_but_another_body_gets_its_own_card(
+    app, session, make_blog
+):
+    """As after a delete that frees the newest id, or a database put back from a copy."""
+    (summary,) = blog_summaries(session=session, ids=[make_blog(body="Short.").id]).values()
+    cards = CardCache(app.state.templates.env)
+    cards(summary)
+
+    card = cards(replace(summary, body="Longer words " * 400))
+
+    assert "Longer words" in card
+    assert "Short." not in card
