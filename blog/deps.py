@@ -247,21 +247,31 @@ async def listed_author(
 ListedAuthor = Annotated[AuthorProfile, Depends(listed_author)]
 
 
-# The logged-in user comes first, so a visitor who is not is sent to log in before anything
-# about the blog or account is revealed; then 404, then 403.
-async def owned_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
-    """The blog, if the logged-in user wrote it (else 403)."""
+def blog_editable_by(user: User, blog: Blog) -> Blog:
+    """The blog, if this user wrote it (else 403); the pages' and the API's check."""
     if blog.author_id != user.id:
         raise HTTPException(403, "Only the author of this blog can change it.")
     return blog
 
 
-async def deletable_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
-    """The blog, if the logged-in user wrote it or is an admin (else 403): admins may delete
-    any blog, but only its author may edit it."""
+def blog_deletable_by(user: User, blog: Blog) -> Blog:
+    """The blog, if this user wrote it or is an admin (else 403): admins may delete any blog,
+    but only its author may edit it."""
     if blog.author_id != user.id and not user.is_admin:
         raise HTTPException(403, "Only the author of this blog can delete it.")
     return blog
+
+
+# The logged-in user comes first, so a visitor who is not is sent to log in before anything
+# about the blog or account is revealed; then 404, then 403.
+async def owned_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
+    """The blog, if the logged-in user wrote it (else 403)."""
+    return blog_editable_by(user, blog)
+
+
+async def deletable_blog(user: CurrentUser, blog: ExistingBlog) -> Blog:
+    """The blog, if the logged-in user may delete it (see `blog_deletable_by`)."""
+    return blog_deletable_by(user, blog)
 
 
 async def own_account(user: CurrentUser, account: ExistingUser) -> User:

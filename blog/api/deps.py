@@ -19,6 +19,8 @@ from blog.deps import (
     BlogId,
     ExistingComment,
     UserId,
+    blog_deletable_by,
+    blog_editable_by,
     comment_by,
     comment_deletable_by,
 )
@@ -88,16 +90,12 @@ ReadableBlog = Annotated[Blog, Depends(readable_blog)]
 # revealed; then 404, then 403 (as the pages do).
 async def authored_blog(user: RequiredUser, blog: ReadableBlog) -> Blog:
     """The blog, if the token's user wrote it (else 403)."""
-    if blog.author_id != user.id:
-        raise HTTPException(403, "Only the author of this blog can change it.")
-    return blog
+    return blog_editable_by(user, blog)
 
 
 async def deletable_blog(user: RequiredUser, blog: ReadableBlog) -> Blog:
     """The blog, if the token's user wrote it or is an admin (else 403)."""
-    if blog.author_id != user.id and not user.is_admin:
-        raise HTTPException(403, "Only the author of this blog can delete it.")
-    return blog
+    return blog_deletable_by(user, blog)
 
 
 AuthoredBlog = Annotated[Blog, Depends(authored_blog)]
