@@ -29,6 +29,9 @@ from tests.conftest import (
     submit_form,
 )
 
+# What this checks does not depend on the database: the PostgreSQL run leaves it out.
+pytestmark = pytest.mark.same_on_every_database
+
 NEW_PASSWORD = "a brand new password"
 # New passwords follow the sign-up rules.
 BAD_NEW_PASSWORDS = {
