@@ -60,8 +60,7 @@ test-postgresql: install
 FLOORS_TESTS := test_app test_smoke test_auth test_sessions test_passwords test_reset_by_mail \
 	test_login_throttling test_throttling test_health test_cli test_site_settings test_blogs \
 	test_users test_queries test_counts test_migrations test_comment_migration test_text \
-	test_feeds test_page_cache test_request_log test_invites test_export test_bio \
-	test_api_openapi
+	test_feeds test_page_cache test_request_log test_api_openapi
 test-floors: $(FLOORS_VENV)/.installed
 	$(FLOORS_VENV)/bin/ruff check --no-cache blog tests
 	$(FLOORS_VENV)/bin/ruff format --no-cache --check blog tests
