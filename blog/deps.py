@@ -140,6 +140,10 @@ async def optional_user(
     a write may wait for the database's lock, which the event loop must not.
     """
     logged_in = logged_in_user(session=session, token=login_token(request))
+    if request.method not in ("GET", "HEAD"):
+        # Back to the pool at once: a form's body is read next, and a connection held while a
+        # slow client sends it is one a read on the event loop could find missing (blog.db).
+        session.rollback()
     viewer = logged_in.viewer if logged_in is not None else None
     # Kept apart from the request's session, so an error page drawn after that session failed
     # (a write the database refused) still shows who is logged in.
