@@ -65,8 +65,8 @@ SETTLE_LIMIT_SECONDS = 10
 SERVER_GROUPS: dict[int, int] = {}
 PACKAGES = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "jinja2", "sqlalchemy")
 
-# The issue's goals: (page, anchor, fraction of the anchor's req/s). The first two need the page
-# cache that is yet to be built, so today they FAIL; that is reported, never an error.
+# The issue's goals: (page, anchor, fraction of the anchor's req/s). A FAIL is reported, never
+# an error: the figures belong to the machine they were measured on.
 GOALS = (
     ("home", "ceiling", 0.5),
     ("blog", "ceiling", 0.5),
@@ -76,6 +76,13 @@ GOALS = (
     ("blog-logged-in", "handwritten", 0.5),
     ("author-logged-in", "handwritten", 0.5),
     ("search-logged-in", "handwritten", 0.5),
+)
+# And those four pages' p99 latency, in ms, at the default 32 connections.
+P99_GOALS = (
+    ("home-logged-in", 50),
+    ("blog-logged-in", 50),
+    ("author-logged-in", 50),
+    ("search-logged-in", 50),
 )
 
 
@@ -119,7 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--blogs", type=int, default=10_000, help="seeded blogs (%(default)s)")
     parser.add_argument("--duration", type=int, default=8, help="seconds per run (%(default)s)")
     parser.add_argument("--connections", type=int, default=32, help="open (%(default)s)")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads (%(default)s)")
+    # One thread drives even the ceiling as fast as two do here, and a second one competes
+    # with the server for its core: on 2 cores, wrk -t2 added 60-150 ms to every target's
+    # p99 (the hand-written page's went from 42 to 103 ms) with no change in req/s.
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (%(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved (%(default)s)")
     parser.add_argument(
         "--smoke",
@@ -720,7 +730,7 @@ def print_table(pages: list[Page], results: dict[str, Measurement]) -> None:
 def print_goals(pages: list[Page], results: dict[str, Measurement]) -> list[dict]:
     """PASS/FAIL against the issue's goals; a FAIL is information, not an error."""
     labels = {page.key: page.label for page in pages}
-    print("Goals (req/s as a share of an anchor's; a FAIL does not fail the run):")
+    print("Goals (req/s as a share of an anchor's, and p99; a FAIL does not fail the run):")
     goals = []
     for key, anchor, target in GOALS:
         ratio = results[key].requests_per_second / results[anchor].requests_per_second
@@ -728,6 +738,11 @@ def print_goals(pages: list[Page], results: dict[str, Measurement]) -> list[dict
         anchor_name = "the ceiling" if anchor == "ceiling" else "the hand-written page"
         print(f"  {verdict}  {labels[key]}: {ratio:.3f}× {anchor_name} (target ≥ {target}×)")
         goals.append({"page": key, "anchor": anchor, "ratio": ratio, "target": target})
+    for key, target_ms in P99_GOALS:
+        p99_ms = results[key].p99_ms
+        verdict = "PASS" if p99_ms < target_ms else "FAIL"
+        print(f"  {verdict}  {labels[key]}: p99 {p99_ms:,.1f} ms (target < {target_ms} ms)")
+        goals.append({"page": key, "p99_ms": p99_ms, "target_ms": target_ms})
     return goals
 
 
