@@ -6,7 +6,8 @@ number of workers (`--workers`, 1 by default):
 - the ceiling, `anchors/bare.py`: a raw ASGI app answering every request with the bytes of the
   blog's own home page; nothing the blog does can be faster;
 - the hand-written page, `anchors/handwritten.py`: FastAPI + Jinja2 + stdlib sqlite3 building a
-  home page from the same database; what reasonable code without the blog's layers costs;
+  home page from the same database; what reasonable code without the blog's layers costs (and,
+  at `/search`, the blog's search query written by hand, for what ranking itself costs);
 - the blog, `blog.main:app`, on a database seeded by its own `blog seed`: the SQLite file the
   anchors read, or a PostgreSQL database (`--database-url`) seeded the same way.
 
@@ -76,7 +77,15 @@ GOALS = (
     ("blog-logged-in", "handwritten", 0.5),
     ("author-logged-in", "handwritten", 0.5),
     ("search-logged-in", "handwritten", 0.5),
+    # Ranking full text costs several times a home page's whole work, in SQLite itself: search is
+    # also held to the hand-written page doing that same query.
+    ("search-logged-in", "handwritten-search", 0.5),
 )
+ANCHOR_NAMES = {
+    "ceiling": "the ceiling",
+    "handwritten": "the hand-written page",
+    "handwritten-search": "the hand-written search",
+}
 # And those four pages' p99 latency, in ms, at the default 32 connections.
 P99_GOALS = (
     ("home-logged-in", 50),
@@ -596,6 +605,12 @@ def benchmark(arguments: argparse.Namespace) -> int:
             Page(
                 "handwritten", "hand-written page: FastAPI + Jinja2 + sqlite3", "handwritten", "/"
             ),
+            Page(
+                "handwritten-search",
+                f"hand-written search `{SEARCH_PATH}`: the same FTS5 query",
+                "handwritten",
+                SEARCH_PATH,
+            ),
             *blog_pages(blog_port, cookie, scale=False),
         ]
         print("Each page answers:")
@@ -735,7 +750,7 @@ def print_goals(pages: list[Page], results: dict[str, Measurement]) -> list[dict
     for key, anchor, target in GOALS:
         ratio = results[key].requests_per_second / results[anchor].requests_per_second
         verdict = "PASS" if ratio >= target else "FAIL"
-        anchor_name = "the ceiling" if anchor == "ceiling" else "the hand-written page"
+        anchor_name = ANCHOR_NAMES[anchor]
         print(f"  {verdict}  {labels[key]}: {ratio:.3f}× {anchor_name} (target ≥ {target}×)")
         goals.append({"page": key, "anchor": anchor, "ratio": ratio, "target": target})
     for key, target_ms in P99_GOALS:

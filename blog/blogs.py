@@ -13,7 +13,16 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, distinct, func, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    bindparam,
+    distinct,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -248,7 +257,8 @@ def _summaries() -> Select:
 
 
 def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
-    """BlogSummaries from rows of `_summaries()`'s columns, in its order."""
+    """BlogSummaries from rows of `_summaries()`'s columns, in its order; columns after those
+    (`summaries_of`'s) are left to the caller."""
     return [
         BlogSummary(
             id=blog_id,
@@ -279,8 +289,19 @@ def summaries_from(rows: Sequence[Any]) -> list[BlogSummary]:
             comments_open,
             created,
             version,
+            *_,
         ) in rows
     ]
+
+
+def summaries_of(found: FromClause, *found_columns: str) -> Select:
+    """The summaries of the blogs a query found (`found`: a subquery with an `id` column), in
+    one statement with it: each row is `_summaries()`'s columns, then `found_columns` of it."""
+    return (
+        _summaries()
+        .add_columns(*(found.c[name] for name in found_columns))
+        .join(found, found.c.id == Blog.id)
+    )
 
 
 def blog_summary(*, session: Session, blog_id: int) -> BlogSummary | None:
