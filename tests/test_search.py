@@ -123,6 +123,21 @@ def test_words_that_do_not_match_are_not_marked(client, make_blog):
     assert re.findall(r"<mark>(.*?)</mark>", title + snippet) == ["tomatoes", "Tomatoes"]
 
 
+def test_snippets_leave_out_markdown_marks_and_keep_the_words(client, make_blog):
+    make_blog(
+        title="Tomato notes",
+        body="# Sowing tomatoes\n\nSow **tomatoes** in _a_ __warm__ spot, ~~cold~~ `never`, "
+        "see [the guide](https://example.com/guide) and ![a photo](/photo.png). 2 * 3 = 6.",
+    )
+
+    ((_title, snippet),) = _results(client.get("/search?q=tomatoes").text)
+
+    text = re.sub(r"</?mark>", "", snippet)
+    assert "Sowing tomatoes" in text and "Sow tomatoes in _a_ warm spot, cold never" in text
+    assert "see the guide and a photo. 2 * 3 = 6." in text
+    assert not re.search(r"#|\*\*|__|~~|`|\[|\]|\(https", text)
+
+
 def test_html_in_titles_and_bodies_is_shown_as_text_with_only_marks_added(client, make_blog):
     make_blog(
         title='<script>alert("t")</script> tomatoes & <b>more</b>',
