@@ -7,7 +7,8 @@ read from the same database file with one SQL query on one read-only connection,
 
 `/search?q=`: the same work as the blog's search on SQLite, by hand: FTS5's newest 500
 published matches ranked by bm25 (titles weighing 5), one page of 20 with the words marked in
-the title and a snippet, the author and tags, in one query. A page that ranks full text does
+the title and a snippet, the author and tags, in one query; a result shows what the blog's
+does (its title, author, date, reading time and snippet). A page that ranks full text does
 several times the work of a home page; this is the yardstick for that work.
 """
 
