@@ -132,8 +132,9 @@ def test_snippets_leave_out_markdown_marks_and_keep_the_words(client, make_blog)
 
     ((_title, snippet),) = _results(client.get("/search?q=tomatoes").text)
 
+    # Where the snippet starts is the database's choice (PostgreSQL leaves the heading out).
     text = re.sub(r"</?mark>", "", snippet)
-    assert "Sowing tomatoes" in text and "Sow tomatoes in _a_ warm spot, cold never" in text
+    assert "Sow tomatoes in _a_ warm spot, cold never" in text
     assert "see the guide and a photo. 2 * 3 = 6." in text
     assert not re.search(r"#|\*\*|__|~~|`|\[|\]|\(https", text)
 
