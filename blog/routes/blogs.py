@@ -120,8 +120,8 @@ def delete(request: Request, session: SessionDep, user: CurrentUser, blog: Delet
 
 
 # Last, so /blogs/{id}/edit and /blogs/{id}/delete are never read as a slug.
-# `async`: the blog is read by its dependency, in the thread pool; drawing the page needs no
-# thread of its own.
+# `async`: the blog is read by its dependency, on the event loop like every read (blog.db), and
+# drawing the page needs no thread of its own.
 @router.get("/blogs/{blog_id}/{slug}", name="blog_page")
 async def show(request: Request, shown: ShownBlogWithComments, slug: str):
     blog = shown.blog
