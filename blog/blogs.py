@@ -317,12 +317,6 @@ def _one_summary() -> Select:
     return _summaries().where(col(Blog.id) == bindparam("blog_id"))
 
 
-def blog_summaries(*, session: Session, ids: Sequence[int]) -> dict[int, BlogSummary]:
-    """The blogs with these ids, by id (whatever they are: the caller chose them)."""
-    rows = session.execute(_summaries().where(col(Blog.id).in_(ids))).all()
-    return {summary.id: summary for summary in summaries_from(rows)}
-
-
 def unpublished_blogs(*, session: Session, author_id: int) -> list[BlogSummary]:
     """An author's drafts and scheduled blogs, most recently changed first."""
     statement = (

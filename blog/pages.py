@@ -103,7 +103,11 @@ class CardCache:
         cards = self._cards
         card = cards.get(key)
         if card is not None:
-            cards.move_to_end(key)
+            # try costs nothing here, where contextlib.suppress would cost every card a call.
+            try:  # noqa: SIM105
+                cards.move_to_end(key)
+            except KeyError:
+                pass  # another thread dropped it meanwhile: it is still this card
             return card
         template = template or self._environment.get_template(CARDS_TEMPLATE)
         card = template.module.blog_card(blog, show_author, heading)

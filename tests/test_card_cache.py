@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from blog.blogs import blog_summaries
+from blog.blogs import blog_summary
 from blog.pages import CardCache
 from tests.conftest import submit_form
 
@@ -73,7 +73,7 @@ def test_a_card_drawn_before_a_comment_shows_the_new_count(
 
 def test_a_card_is_drawn_once_and_kept(app, session, make_blog):
     blog = make_blog()
-    (summary,) = blog_summaries(session=session, ids=[blog.id]).values()
+    summary = blog_summary(session=session, blog_id=blog.id)
     cards = CardCache(app.state.templates.env)
 
     first = cards(summary)
@@ -84,11 +84,10 @@ def test_a_card_is_drawn_once_and_kept(app, session, make_blog):
 
 def test_the_cards_kept_are_bounded(app, session, make_blog):
     blogs = [make_blog() for _ in range(3)]
-    summaries = blog_summaries(session=session, ids=[blog.id for blog in blogs])
     cards = CardCache(app.state.templates.env, size=2)
 
-    for summary in summaries.values():
-        cards(summary)
+    for blog in blogs:
+        cards(blog_summary(session=session, blog_id=blog.id))
 
     assert len(cards) == 2
 
@@ -97,7 +96,7 @@ def test_a_blog_with_the_same_id_and_times_but_another_body_gets_its_own_card(
     app, session, make_blog
 ):
     """As after a delete that frees the newest id, or a database put back from a copy."""
-    (summary,) = blog_summaries(session=session, ids=[make_blog(body="Short.").id]).values()
+    summary = blog_summary(session=session, blog_id=make_blog(body="Short.").id)
     cards = CardCache(app.state.templates.env)
     cards(summary)
 
